@@ -1,0 +1,67 @@
+/* http_int.h - private parts shared by http_multi.c (loop, multi groups, libuv glue) and
+ * http_conn.c (a device's easy handle and its request). Not for other modules. */
+#ifndef EL_HTTP_INT_H
+#define EL_HTTP_INT_H
+
+#include <openssl/ssl.h>
+
+#include "http.h"
+
+/* A response buffer and the headers of interest, borrowed from the loop's pool while a
+ * request runs. */
+struct el__http_rbuf {
+    struct el__http_rbuf *next; /* pool free list */
+    struct el_buf body;         /* owned */
+    char content_type[128];
+    char retry_after[64];
+    char ms_location[1024];
+    char ms_throttle[128];
+    char ms_rp[64];
+    int overflow;               /* body passed the cap */
+};
+
+/* One multi handle and its timer; devices are assigned to groups by index. */
+struct el__http_group {
+    struct el_http_loop *hl; /* owner */
+    CURLM *multi;            /* owned */
+    uv_timer_t timer;        /* embedded; the group is freed after its close callback */
+    unsigned nconns;
+    int closing;
+};
+
+struct el_http_loop {
+    uv_loop_t *loop;          /* borrowed */
+    struct el_http_opts opts;
+    char *ca_file;            /* owned copy */
+    X509_STORE *store;        /* owned: one CA store for every connection */
+    struct el__http_group **groups; /* owned array of owned groups, grown on demand */
+    unsigned ngroups;
+    struct el__http_rbuf *free_bufs; /* owned pool */
+    struct el_http_stats stats;
+    char errbuf[CURL_ERROR_SIZE];    /* scratch for the callback in flight */
+};
+
+struct el_http_conn {
+    struct el_http_loop *hl;      /* borrowed */
+    struct el__http_group *group; /* borrowed */
+    CURL *easy;                   /* owned */
+    uint32_t device_index;
+    char source[32];              /* "host!127.x.y.z" or "" */
+    long tls_verify_error;        /* set by the verify callback during a handshake */
+    struct el__http_rbuf *rbuf;   /* borrowed from the pool while a request runs */
+    el_http_done_fn *fn;
+    void *ctx;
+    uint64_t bytes_out;
+    int running;
+};
+
+/* http_conn.c: builds the result of a finished transfer and runs the callback. */
+void el__http_conn_done(struct el_http_conn *c, CURLcode code);
+/* http_multi.c: the pool and the multi handle membership. */
+struct el__http_rbuf *el__http_rbuf_get(struct el_http_loop *hl);
+void el__http_rbuf_put(struct el_http_loop *hl, struct el__http_rbuf *b);
+int el__http_group_for(struct el_http_loop *hl, uint32_t device_index,
+                       struct el__http_group **out);
+void el__http_group_release(struct el__http_group *g);
+
+#endif

@@ -1,0 +1,264 @@
+/* http_multi.c - libcurl multi handles driven by a libuv loop (CURLMOPT_SOCKETFUNCTION and
+ * TIMERFUNCTION with uv_poll and uv_timer), devices grouped ~200 per multi, the response
+ * buffer pool and the shared CA store.
+ * Owns: groups, their multi handles and timers, per-socket poll contexts, the pool, the store.
+ * Completions leave only from drain(), after libcurl has returned (never from inside a curl
+ * callback), so a done callback may start the next request at once. */
+#include "http_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_GROUP_SIZE 200
+#define DEFAULT_MAX_BODY   (64u << 20)
+
+/* One watched socket: created on curl's first interest in it, freed in the close callback. */
+struct sock_ctx {
+    uv_poll_t poll; /* embedded */
+    curl_socket_t fd;
+    struct el__http_group *g;
+};
+
+static void on_sock_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void drain(struct el__http_group *g)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(g->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct el_http_conn *c = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+        el__http_conn_done(c, msg->data.result);
+    }
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    struct sock_ctx *s = p->data;
+    struct el__http_group *g = s->g;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    else {
+        if (events & UV_READABLE)
+            flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE)
+            flags |= CURL_CSELECT_OUT;
+    }
+    int running;
+    curl_multi_socket_action(g->multi, s->fd, flags, &running);
+    drain(g);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct el__http_group *g = t->data;
+    int running;
+    curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(g);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: translate interest into uv_poll. Only curl_multi_assign is called
+ * here (allowed from this callback); curl forgets the socket itself after CURL_POLL_REMOVE. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    struct el__http_group *g = userp;
+    struct sock_ctx *s = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (s) {
+            uv_poll_stop(&s->poll);
+            uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+        }
+        return 0;
+    }
+    if (s == NULL) {
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+            return -1;
+        s->fd = fd;
+        s->g = g;
+        if (uv_poll_init_socket(g->hl->loop, &s->poll, fd) != 0) {
+            free(s);
+            return -1;
+        }
+        s->poll.data = s;
+        curl_multi_assign(g->multi, fd, s);
+    }
+    int events = 0;
+    if (what & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    return uv_poll_start(&s->poll, events, on_poll) == 0 ? 0 : -1;
+}
+
+/* CURLMOPT_TIMERFUNCTION: -1 stops the timer; 0 runs on the next loop turn. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    struct el__http_group *g = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&g->timer);
+    else
+        uv_timer_start(&g->timer, on_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static void on_group_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static struct el__http_group *group_new(struct el_http_loop *hl)
+{
+    struct el__http_group *g = calloc(1, sizeof(*g));
+    if (g == NULL)
+        return NULL;
+    g->hl = hl;
+    g->multi = curl_multi_init();
+    if (g->multi == NULL || uv_timer_init(hl->loop, &g->timer) != 0) {
+        if (g->multi)
+            curl_multi_cleanup(g->multi);
+        free(g);
+        return NULL;
+    }
+    g->timer.data = g;
+    curl_multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g);
+    curl_multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(g->multi, CURLMOPT_TIMERDATA, g);
+    /* Every device keeps its connection: the cache holds one per device of the group. */
+    curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, (long)hl->opts.group_size + 8);
+    hl->stats.groups++;
+    return g;
+}
+
+int el__http_group_for(struct el_http_loop *hl, uint32_t device_index,
+                       struct el__http_group **out)
+{
+    unsigned gi = device_index / hl->opts.group_size;
+    if (gi >= hl->ngroups) {
+        struct el__http_group **ng = realloc(hl->groups, (gi + 1) * sizeof(*ng));
+        if (ng == NULL)
+            return EL_ENOMEM;
+        memset(ng + hl->ngroups, 0, (gi + 1 - hl->ngroups) * sizeof(*ng));
+        hl->groups = ng;
+        hl->ngroups = gi + 1;
+    }
+    if (hl->groups[gi] == NULL) {
+        hl->groups[gi] = group_new(hl);
+        if (hl->groups[gi] == NULL)
+            return EL_ENOMEM;
+    }
+    hl->groups[gi]->nconns++;
+    *out = hl->groups[gi];
+    return 0;
+}
+
+void el__http_group_release(struct el__http_group *g)
+{
+    g->nconns--;
+}
+
+struct el__http_rbuf *el__http_rbuf_get(struct el_http_loop *hl)
+{
+    struct el__http_rbuf *b = hl->free_bufs;
+    if (b) {
+        hl->free_bufs = b->next;
+    } else {
+        b = malloc(sizeof(*b));
+        if (b == NULL)
+            return NULL;
+        el_buf_init(&b->body, hl->opts.max_body_bytes);
+    }
+    b->next = NULL;
+    b->body.len = 0;
+    b->content_type[0] = b->retry_after[0] = b->ms_location[0] = '\0';
+    b->ms_throttle[0] = b->ms_rp[0] = '\0';
+    b->overflow = 0;
+    return b;
+}
+
+void el__http_rbuf_put(struct el_http_loop *hl, struct el__http_rbuf *b)
+{
+    /* Large bodies are not kept: the pool holds small buffers only. */
+    if (b->body.cap > (256u << 10))
+        el_buf_close(&b->body);
+    b->next = hl->free_bufs;
+    hl->free_bufs = b;
+}
+
+int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el_http_loop **out,
+                     struct el_err *err)
+{
+    *out = NULL;
+    struct el_http_loop *hl = calloc(1, sizeof(*hl));
+    if (hl == NULL)
+        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory");
+    hl->loop = loop;
+    hl->opts = *opts;
+    if (hl->opts.group_size == 0)
+        hl->opts.group_size = DEFAULT_GROUP_SIZE;
+    if (hl->opts.max_body_bytes == 0)
+        hl->opts.max_body_bytes = DEFAULT_MAX_BODY;
+    hl->opts.ca_file = NULL;
+    int rc = 0;
+    hl->store = X509_STORE_new();
+    if (hl->store == NULL) {
+        rc = EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory for the CA store");
+        goto fail;
+    }
+    if (opts->ca_file) {
+        hl->ca_file = strdup(opts->ca_file);
+        hl->opts.ca_file = hl->ca_file;
+        if (hl->ca_file == NULL || X509_STORE_load_file(hl->store, opts->ca_file) != 1) {
+            rc = EL_ERR(err, EL_EINVAL, EL_NO_OFFSET,
+                        "http: cannot load CA certificates from %s", opts->ca_file);
+            goto fail;
+        }
+    } else if (X509_STORE_set_default_paths(hl->store) != 1) {
+        rc = EL_ERR(err, EL_EINVAL, EL_NO_OFFSET, "http: cannot load the system CA store");
+        goto fail;
+    }
+    *out = hl;
+    return 0;
+fail:
+    X509_STORE_free(hl->store);
+    free(hl->ca_file);
+    free(hl);
+    return rc;
+}
+
+void el_http_loop_free(struct el_http_loop *hl)
+{
+    if (hl == NULL)
+        return;
+    for (unsigned i = 0; i < hl->ngroups; i++) {
+        struct el__http_group *g = hl->groups[i];
+        if (g == NULL)
+            continue;
+        curl_multi_cleanup(g->multi); /* closes cached connections: CURL_POLL_REMOVE first */
+        uv_close((uv_handle_t *)&g->timer, on_group_closed);
+    }
+    while (hl->free_bufs) {
+        struct el__http_rbuf *b = hl->free_bufs;
+        hl->free_bufs = b->next;
+        el_buf_close(&b->body);
+        free(b);
+    }
+    free(hl->groups);
+    X509_STORE_free(hl->store);
+    free(hl->ca_file);
+    free(hl);
+}
+
+void el_http_get_stats(const struct el_http_loop *hl, struct el_http_stats *out)
+{
+    *out = hl->stats;
+}
