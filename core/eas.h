@@ -1,0 +1,182 @@
+/* eas.h - the client side of Exchange ActiveSync: one simulated phone's protocol state
+ * (policy key, folder hierarchy, sync keys, base URL after 451) and, per command, building the
+ * request and reading the response into a result struct. One file per command family
+ * (eas_provision.c, eas_folder.c, eas_sync.c, eas_ping.c, eas_search.c, eas_itemops.c,
+ * eas_compose.c, eas_move.c, eas_settings.c, eas_estimate.c) behind one table (eas_cmd.c);
+ * status tables and outcome classes in eas_status.c; device profiles in eas_profile.c.
+ * Uses: core/wbxml.h, core/http.h (for struct el_http_result), core/buf.h, core/error.h.
+ * No Lua, no libuv scheduling: the engine drives it, lua/ converts results to tables. */
+#ifndef EL_EAS_H
+#define EL_EAS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+#include "http.h"
+#include "wbxml.h"
+
+/* ---- outcome classes: every request ends in exactly one ---------------------------------- */
+#define EL_EAS_CLASS_MAP(X)                                                                        \
+    X(OK, "ok")                     /* HTTP 200 and EAS status success */                         \
+    X(EAS_STATUS, "eas_status")     /* HTTP 200, EAS status not success (see status) */           \
+    X(HTTP_STATUS, "http_status")   /* another HTTP status (400, 404, 500, ...) */                \
+    X(AUTH, "auth")                 /* 401/403 */                                                 \
+    X(PROVISION, "provision")       /* 449 or status 140-144: reprovisioning needed */            \
+    X(THROTTLED, "throttled")       /* 503 (+ Retry-After / X-MS-ASThrottle) */                   \
+    X(REDIRECT, "redirect")         /* 451 + X-MS-Location */                                     \
+    X(WIPE, "wipe")                 /* remote wipe requested and acknowledged */                  \
+    X(MALFORMED, "malformed")       /* response body is not valid WBXML / not the expected tree */ \
+    X(TIMEOUT, "timeout")           /* no complete answer in time */                              \
+    X(NETWORK, "network")           /* connect refused/reset, DNS failure */                      \
+    X(TLS, "tls")                   /* handshake or certificate failure (see tls_class) */        \
+    X(CANCELED, "canceled")         /* the run stopped while the request was in flight */         \
+    X(SCRIPT_ERROR, "script_error") /* the scenario raised an error (counted by the engine) */
+
+enum el_eas_class {
+#define EL_EAS_CLASS_ENUM(name, str) EL_EAS_##name,
+    EL_EAS_CLASS_MAP(EL_EAS_CLASS_ENUM)
+#undef EL_EAS_CLASS_ENUM
+        EL_EAS_CLASS_COUNT
+};
+const char *el_eas_class_name(int cls);
+
+/* ---- commands ---------------------------------------------------------------------------- */
+enum el_eas_cmd {
+    EL_EAS_PROVISION,
+    EL_EAS_FOLDERSYNC,
+    EL_EAS_SYNC,
+    EL_EAS_GETITEMESTIMATE,
+    EL_EAS_PING,
+    EL_EAS_SEARCH,
+    EL_EAS_ITEMOPERATIONS,
+    EL_EAS_SENDMAIL,
+    EL_EAS_SMARTREPLY,
+    EL_EAS_SMARTFORWARD,
+    EL_EAS_MOVEITEMS,
+    EL_EAS_SETTINGS,
+    EL_EAS_OPTIONS,
+    EL_EAS_RAW, /* any command with a caller-built WBXML body */
+    EL_EAS_CMD_COUNT
+};
+/* "Sync", "FolderSync", ... (the names used in URLs, results and thresholds, lower-cased there). */
+const char *el_eas_cmd_name(int cmd);
+int el_eas_cmd_lookup(const char *name); /* case-insensitive; -1 if unknown */
+
+/* ---- device profiles --------------------------------------------------------------------- */
+struct el_eas_profile {
+    const char *name;        /* "android-14.1", "ios-16.1", "outlook-16.1", "wm-12.1" */
+    const char *device_type; /* "Android", "iPhone", "WindowsOutlook15", "PocketPC" */
+    const char *user_agent;
+    const char *model, *os;  /* for Settings/Provision DeviceInformation */
+    unsigned version;        /* x10: 121, 140, 141, 160, 161 */
+    unsigned heartbeat_s;    /* Ping HeartbeatInterval it asks for */
+    int accepts_wildcard;    /* certificate profile (issue 7) */
+    int honours_retry_after; /* else exponential back-off */
+};
+const struct el_eas_profile *el_eas_profile_lookup(const char *name); /* NULL if unknown */
+extern const struct el_eas_profile el_eas_profiles[];                  /* NULL name ends */
+
+/* ---- device state ------------------------------------------------------------------------ */
+#define EL_EAS_KEY_MAX  72 /* sync keys are <= 64 characters */
+#define EL_EAS_ID_MAX   64
+
+struct el_eas_folder {
+    char id[EL_EAS_ID_MAX];
+    char parent[EL_EAS_ID_MAX];
+    char name[96];
+    int type;                    /* FolderHierarchy Type: 2 Inbox, 8 Calendar, 9 Contacts ... */
+    char sync_key[EL_EAS_KEY_MAX]; /* "0" until the first Sync */
+    uint32_t items;              /* items the device holds (adds - deletes) */
+    char last_item[EL_EAS_ID_MAX]; /* a ServerId seen in this folder, for fetch/move/reply */
+};
+
+struct el_eas_device {
+    const struct el_eas_profile *profile; /* borrowed (static table) */
+    uint32_t index;                       /* global device number */
+    char device_id[33];
+    char user[128];
+    char *auth_header;                    /* owned: "Authorization: Basic ..."; cleansed on free */
+    char *base_url;                       /* owned: ".../Microsoft-Server-ActiveSync"; 451 moves it */
+    unsigned version;                     /* x10 */
+    uint32_t policy_key;                  /* 0 = not provisioned */
+    char hierarchy_key[EL_EAS_KEY_MAX];   /* FolderSync key, "0" at first */
+    struct el_eas_folder *folders;        /* owned array */
+    unsigned nfolders;
+    struct curl_slist *headers;           /* owned; rebuilt when the policy key changes */
+    uint32_t client_id_seq;               /* ClientId counter for Add and SendMail */
+    int wiped;                            /* a remote wipe was acknowledged: the device stops */
+};
+
+/* Makes a device: profile by name, credentials (secret; only the precomputed header keeps
+ * it), base URL (".../Microsoft-Server-ActiveSync" is appended when missing). */
+int el_eas_device_init(struct el_eas_device *d, const struct el_eas_profile *p, uint32_t index,
+                       const char *user, const char *password, const char *base_url,
+                       struct el_err *err);
+void el_eas_device_close(struct el_eas_device *d);
+/* Folder by display name ("Inbox"), by id, or by type name ("inbox", "calendar", "contacts",
+ * "tasks", "sent", "drafts", "deleted"); NULL if none. */
+struct el_eas_folder *el_eas_device_folder(struct el_eas_device *d, const char *name);
+
+/* ---- one command in flight --------------------------------------------------------------- */
+struct el_eas_call {
+    int cmd;       /* enum el_eas_cmd */
+    unsigned step; /* round trip within the command: Provision phase 1 = 0, phase 2 = 1, ... */
+    /* parameters (set by the caller; strings borrowed until the call is parsed) */
+    struct {
+        const char *folder;         /* Sync, GetItemEstimate, ItemOperations, MoveItems(src) */
+        const char *folders[16];    /* Ping */
+        unsigned nfolders;
+        unsigned window;            /* Sync WindowSize (default 50) */
+        int body_type;              /* 1 text, 2 HTML, 4 MIME (default 1) */
+        unsigned truncate;          /* TruncationSize, 0 = none */
+        int filter;                 /* FilterType, -1 = none */
+        unsigned heartbeat_s;       /* Ping; 0 = profile's */
+        const char *query;          /* Search FreeText; GAL query */
+        const char *store;          /* Search "Mailbox" | "GAL" */
+        unsigned range_max;         /* Search Range 0-N */
+        const char *item;           /* ItemOperations/MoveItems/SmartReply ServerId; NULL = last */
+        const char *dest;           /* MoveItems destination folder */
+        const char *to;             /* SendMail recipient address */
+        const char *subject;
+        size_t body_bytes;          /* SendMail body size */
+        const uint8_t *raw;         /* RAW: WBXML body */
+        size_t raw_len;
+        const char *raw_cmd;        /* RAW: command name for the URL */
+        unsigned adds, changes, deletes; /* Sync: client-side changes to send */
+    } in;
+    /* results (filled by el_eas_parse) */
+    struct {
+        int cls;                    /* enum el_eas_class */
+        int status;                 /* EAS status of the command (or collection), 0 if none */
+        long http_status;
+        unsigned added, changed, deleted; /* Sync: server changes; FolderSync: folder changes */
+        int more;                   /* Sync MoreAvailable */
+        unsigned count;             /* Search Total, GetItemEstimate Estimate, Ping folders */
+        unsigned results;           /* Search results returned */
+        char changed_folders[16][EL_EAS_ID_MAX]; /* Ping status 2 */
+        unsigned bytes;             /* ItemOperations: Data bytes fetched */
+        unsigned retry_after_s;     /* THROTTLED */
+        /* push latency: Sync found items whose Subject carries "easload-push:<unix_us>" (a
+         * scenario delivers such mail through the admin API); their delivery times */
+        int64_t pushed_unix_us[8];
+        unsigned npushed;
+        char detail[160];           /* one line for logs: what went wrong, where (byte offset) */
+    } out;
+};
+
+/* Builds the request for call into body (appended) and url (NUL-terminated, cap bytes) and
+ * sets *method. 0, or EL_EINVAL with err when a parameter is wrong (unknown folder, nothing
+ * to fetch) — a scenario error, not a request. */
+int el_eas_build(struct el_eas_device *d, struct el_eas_call *call, struct el_buf *body,
+                 char *url, size_t cap, const char **method, struct el_err *err);
+/* Reads a finished request: classifies it (out.cls), decodes the WBXML, updates the device
+ * (policy key, folders, sync keys, base URL on 451, wiped) and fills out. Returns 1 when the
+ * command needs another round trip (Provision phase 2, the wipe acknowledgement): call->step
+ * was advanced, call el_eas_build again; 0 when the command is complete. Never fails: a bad
+ * response is class MALFORMED with out.detail naming the byte offset. */
+int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call,
+                 const struct el_http_result *hr);
+
+#endif
