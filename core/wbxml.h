@@ -44,7 +44,7 @@ extern const struct el_wbxml_alias el_wbxml_aliases[];
 /* Name of a tag ("SyncKey") or of a page ("AirSync"); NULL if unassigned. */
 const char *el_wbxml_tag_name(uint16_t tag);
 const char *el_wbxml_page_name(unsigned page);
-/* Page number by name (exact, length-delimited); -1 if none. Accepts libwbxml's "ItemEstimate". */
+/* Page number by name (case-insensitive, length-delimited: libwbxml writes "Gal"); -1 if none. */
 int el_wbxml_page_lookup(const char *name, size_t len);
 /* Tag by page and name, also by alias (libwbxml spellings); -1 if none. */
 int el_wbxml_tag_lookup(unsigned page, const char *name, size_t len);

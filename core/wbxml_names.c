@@ -26,12 +26,13 @@ static int name_eq(const char *a, const char *b, size_t blen, int nocase)
     return nocase ? strncasecmp(a, b, blen) == 0 : memcmp(a, b, blen) == 0;
 }
 
-/* Page names other tools use for the same page. */
+/* Page names seen for the same page elsewhere: "ItemEstimate" (libwbxml's source comments and
+ * older captures; libwbxml 0.11.8 itself writes "GetItemEstimate:"). */
 static const struct {
     const char *name;
     int page;
 } page_aliases[] = {
-    {"ItemEstimate", EL_PAGE_GETITEMESTIMATE}, /* libwbxml */
+    {"ItemEstimate", EL_PAGE_GETITEMESTIMATE},
 };
 
 int el_wbxml_page_lookup(const char *name, size_t len)

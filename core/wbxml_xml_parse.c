@@ -131,7 +131,8 @@ static int read_entity(struct parser *p, struct el_buf *b)
         const char *name;
         char c;
     } named[] = {{"lt;", '<'}, {"gt;", '>'}, {"amp;", '&'}, {"quot;", '"'}, {"apos;", '\''}};
-    p->pos++; /* '&' */
+    size_t amp = p->pos; /* errors point at the '&' */
+    p->pos++;
     for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
         if (starts(p, named[i].name)) {
             p->pos += strlen(named[i].name);
@@ -160,10 +161,18 @@ static int read_entity(struct parser *p, struct el_buf *b)
             p->pos++;
         }
         if (digits > 0 && p->pos < p->len && p->s[p->pos] == ';' && cp <= 0x10FFFF) {
-            p->pos++;
+            if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
+                p->pos = amp;
+                return perr(p, EL_EFORMAT,
+                            "character reference to NUL or a surrogate is not "
+                            "text (use opaque data)%.*s",
+                            "", 0);
+            }
+            p->pos++; /* ';' */
             return put_utf8(b, cp);
         }
     }
+    p->pos = amp;
     return perr(p, EL_EFORMAT, "bad entity reference%.*s", "", 0);
 }
 
@@ -173,6 +182,11 @@ static int flush_text(struct parser *p)
 {
     if (p->depth == 0 || p->stack[p->depth - 1].opaque)
         return 0;
+    if (p->text_kept && p->text.len && memchr(p->text.data, 0, p->text.len) != NULL)
+        return perr(p, EL_EFORMAT,
+                    "text before this point holds a NUL byte (STR_I cannot carry "
+                    "it; use opaque data)%.*s",
+                    "", 0);
     if (p->text_kept)
         el_wbxml_str(&p->enc, p->text.len ? (const char *)p->text.data : "", p->text.len);
     el_buf_reset(&p->text);
@@ -358,13 +372,16 @@ static int resolve(struct parser *p, const char *q, size_t qlen)
 
 static int read_start_tag(struct parser *p)
 {
+    size_t lt = p->pos;
     p->pos++; /* '<' */
     const char *q = p->s + p->pos;
     size_t qlen = read_name(p);
     if (qlen == 0)
         return perr(p, EL_EFORMAT, "expected an element name%.*s", "", 0);
-    if (p->depth >= EL_WBXML_DEPTH_MAX)
+    if (p->depth >= EL_WBXML_DEPTH_MAX) {
+        p->pos = lt;
         return perr(p, EL_EDEPTH, "nesting deeper than the limit at <%.*s>", q, qlen);
+    }
     int opaque = 0;
     unsigned ns_mark = p->nns;
     for (;;) {
@@ -410,11 +427,12 @@ static int read_start_tag(struct parser *p)
             return perr(p, EL_EFORMAT, "unsupported attribute %.*s", an, alen);
         }
     }
+    size_t after = p->pos;
+    p->pos = lt; /* errors about the name point at its '<' */
     int tag = resolve(p, q, qlen);
     if (tag < 0)
         return tag;
-    if (p->depth == 0 && p->enc.roots > 0)
-        return perr(p, EL_EFORMAT, "a second root element <%.*s>", q, qlen);
+    p->pos = after;
     if (starts(p, "/>")) {
         p->pos += 2;
         p->nns = ns_mark;
@@ -435,6 +453,7 @@ static int read_start_tag(struct parser *p)
 
 static int read_end_tag(struct parser *p)
 {
+    size_t lt = p->pos;
     p->pos += 2;
     const char *q = p->s + p->pos;
     size_t qlen = read_name(p);
@@ -444,8 +463,10 @@ static int read_end_tag(struct parser *p)
     if (p->depth == 0)
         return perr(p, EL_EFORMAT, "end tag </%.*s> with no open element", q, qlen);
     struct elem *e = &p->stack[p->depth - 1];
-    if (e->qlen != qlen || memcmp(e->qname, q, qlen) != 0)
+    if (e->qlen != qlen || memcmp(e->qname, q, qlen) != 0) {
+        p->pos = lt;
         return perr(p, EL_EFORMAT, "end tag </%.*s> does not match its start tag", q, qlen);
+    }
     p->pos++;
     if (e->opaque) {
         int rc = emit_opaque(p, p->text.data, p->text.len, e->opaque);
@@ -533,10 +554,17 @@ static int parse(struct parser *p)
         skip_space(p);
         if (p->pos >= p->len)
             return 0;
-        if (starts(p, "<!--"))
+        if (starts(p, "<!--")) {
             rc = skip_past(p, "-->", "comment");
-        else
+        } else if (p->s[p->pos] == '<' && p->pos + 1 < p->len && is_name_char(p->s[p->pos + 1])) {
+            size_t save = p->pos++;
+            size_t n = read_name(p);
+            const char *q = p->s + save + 1;
+            p->pos = save;
+            return perr(p, EL_EFORMAT, "a second root element <%.*s>", q, n);
+        } else {
             return perr(p, EL_EFORMAT, "content after the root element%.*s", "", 0);
+        }
         if (rc < 0)
             return rc;
     }

@@ -1,0 +1,22 @@
+#!/bin/sh
+# run.sh - runs every benchmark built in BUILD_DIR/bench (make bench calls it) and prints the
+# context bench/RESULTS.md records: date, commit, machine. Output is also kept in
+# BUILD_DIR/bench/last-run.txt. BENCH_SECONDS sets the time per figure (default 2).
+#   bench/run.sh BUILD_DIR
+set -eu
+build=${1:?usage: bench/run.sh BUILD_DIR}
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=$build/bench/last-run.txt
+{
+    echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# commit: $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+        git -C "$src" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "# machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+    echo "# compiler: $(sed -n 's/^CMAKE_C_COMPILER:[^=]*=//p' "$build/CMakeCache.txt")," \
+        "build type $(sed -n 's/^CMAKE_BUILD_TYPE:[^=]*=//p' "$build/CMakeCache.txt")"
+    for b in "$build"/bench/bench_*; do
+        [ -x "$b" ] || continue
+        echo "# running $(basename "$b")"
+        "$b"
+    done
+} 2>&1 | tee "$out"
