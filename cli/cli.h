@@ -49,5 +49,9 @@ void el_cli_error(const struct el_cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 int el_cli_wbxml(const struct el_cli_cmd *cmd, int argc, char **argv);
+int el_cli_report(const struct el_cli_cmd *cmd, int argc, char **argv);
+int el_cli_merge(const struct el_cli_cmd *cmd, int argc, char **argv);
+int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv);
+int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@
 #include "wbxml.h"
 
 /* ---- outcome classes: every request ends in exactly one ---------------------------------- */
+/* Constants EL_EAS_CLASS_OK, EL_EAS_CLASS_PROVISION, ... (changed from EL_EAS_OK...: the class
+ * PROVISION collided with the command EL_EAS_PROVISION). */
 #define EL_EAS_CLASS_MAP(X)                                                                        \
     X(OK, "ok")                     /* HTTP 200 and EAS status success */                         \
     X(EAS_STATUS, "eas_status")     /* HTTP 200, EAS status not success (see status) */           \
@@ -35,7 +37,7 @@
     X(SCRIPT_ERROR, "script_error") /* the scenario raised an error (counted by the engine) */
 
 enum el_eas_class {
-#define EL_EAS_CLASS_ENUM(name, str) EL_EAS_##name,
+#define EL_EAS_CLASS_ENUM(name, str) EL_EAS_CLASS_##name,
     EL_EAS_CLASS_MAP(EL_EAS_CLASS_ENUM)
 #undef EL_EAS_CLASS_ENUM
         EL_EAS_CLASS_COUNT
@@ -105,6 +107,10 @@ struct el_eas_device {
     struct el_eas_folder *folders;        /* owned array */
     unsigned nfolders;
     struct curl_slist *headers;           /* owned; rebuilt when the policy key changes */
+    /* added by eas_device.c: one owned node "Content-Type: message/rfc822" whose next is the
+     * shared tail of headers (<= 12.1 SendMail family); NULL for 14.0+ devices. Use
+     * el_eas_headers() rather than either list directly. */
+    struct curl_slist *headers_rfc822;
     uint32_t client_id_seq;               /* ClientId counter for Add and SendMail */
     int wiped;                            /* a remote wipe was acknowledged: the device stops */
 };
@@ -118,6 +124,11 @@ void el_eas_device_close(struct el_eas_device *d);
 /* Folder by display name ("Inbox"), by id, or by type name ("inbox", "calendar", "contacts",
  * "tasks", "sent", "drafts", "deleted"); NULL if none. */
 struct el_eas_folder *el_eas_device_folder(struct el_eas_device *d, const char *name);
+struct el_eas_call;
+/* Added: the header list for call's request (borrowed from d, valid until the policy key changes
+ * or the device closes): d->headers, without Content-Type for OPTIONS, with message/rfc822 for
+ * the <= 12.1 raw-MIME mail commands. */
+struct curl_slist *el_eas_headers(struct el_eas_device *d, const struct el_eas_call *call);
 
 /* ---- one command in flight --------------------------------------------------------------- */
 struct el_eas_call {

@@ -76,6 +76,7 @@ struct el_http_result {
     const char *ms_location;     /* X-MS-Location (451) */
     const char *ms_throttle;     /* X-MS-ASThrottle */
     const char *ms_rp;           /* X-MS-RP */
+    const char *ms_versions;     /* MS-ASProtocolVersions (OPTIONS; added for core/eas) */
 };
 
 typedef void el_http_done_fn(void *ctx, const struct el_http_result *r);

@@ -74,7 +74,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp)
     if (len > 0 && (p[0] == 'H' || p[0] == 'h') && len > 5 && strncmp(p, "HTTP/", 5) == 0) {
         /* a new response (after 100 Continue or a redirect): forget earlier headers */
         b->content_type[0] = b->retry_after[0] = b->ms_location[0] = '\0';
-        b->ms_throttle[0] = b->ms_rp[0] = '\0';
+        b->ms_throttle[0] = b->ms_rp[0] = b->ms_versions[0] = '\0';
         return len;
     }
     take_header(p, len, "Content-Type", b->content_type, sizeof(b->content_type));
@@ -82,6 +82,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp)
     take_header(p, len, "X-MS-Location", b->ms_location, sizeof(b->ms_location));
     take_header(p, len, "X-MS-ASThrottle", b->ms_throttle, sizeof(b->ms_throttle));
     take_header(p, len, "X-MS-RP", b->ms_rp, sizeof(b->ms_rp));
+    take_header(p, len, "MS-ASProtocolVersions", b->ms_versions, sizeof(b->ms_versions));
     return len;
 }
 
@@ -224,6 +225,7 @@ void el__http_conn_done(struct el_http_conn *c, CURLcode code)
     r.ms_location = b->ms_location;
     r.ms_throttle = b->ms_throttle;
     r.ms_rp = b->ms_rp;
+    r.ms_versions = b->ms_versions;
     curl_multi_remove_handle(c->group->multi, e);
     c->hl->stats.running--;
     if (r.new_connection)
@@ -249,6 +251,7 @@ void el_http_conn_free(struct el_http_conn *c)
         r.rc = EL_ECANCELED;
         r.curl_error = "canceled";
         r.content_type = r.retry_after = r.ms_location = r.ms_throttle = r.ms_rp = "";
+        r.ms_versions = "";
         r.dns_us = r.connect_us = r.tls_us = r.ttfb_us = r.total_us = -1;
         curl_multi_remove_handle(c->group->multi, c->easy);
         c->hl->stats.running--;

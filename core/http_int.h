@@ -17,6 +17,7 @@ struct el__http_rbuf {
     char ms_location[1024];
     char ms_throttle[128];
     char ms_rp[64];
+    char ms_versions[96];
     int overflow;               /* body passed the cap */
 };
 

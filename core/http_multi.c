@@ -180,7 +180,7 @@ struct el__http_rbuf *el__http_rbuf_get(struct el_http_loop *hl)
     b->next = NULL;
     b->body.len = 0;
     b->content_type[0] = b->retry_after[0] = b->ms_location[0] = '\0';
-    b->ms_throttle[0] = b->ms_rp[0] = '\0';
+    b->ms_throttle[0] = b->ms_rp[0] = b->ms_versions[0] = '\0';
     b->overflow = 0;
     return b;
 }

@@ -61,7 +61,13 @@ size_t el_wbxml_mbuint_put(uint8_t out[5], uint32_t v)
 int el_wbxml_decoder_init(struct el_wbxml_decoder *d, const void *in, size_t len,
                           unsigned max_depth, struct el_err *err)
 {
-    memset(d, 0, sizeof(*d));
+    /* fields one by one: the 64-entry tag stack needs no clearing (cheap Pings) */
+    d->pos = 0;
+    d->page = 0;
+    d->depth = 0;
+    d->pending_end = 0;
+    d->done = 0;
+    d->rc = 0;
     d->in = in;
     d->len = len;
     d->max_depth = (max_depth == 0 || max_depth > EL_WBXML_DEPTH_MAX) ? EL_WBXML_DEPTH_MAX

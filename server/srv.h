@@ -90,6 +90,11 @@ struct el_srv_response {
      * el_srv_finish_hold() when a watched folder changes, or when the time is up. */
     unsigned hold_seconds;
     struct el_srv_watch *watch;        /* owned by the EAS side until el_srv_finish_hold() */
+    /* Added by the EAS side (see server/NOTES-eas.md): a short reason for the HTTP side's log
+     * line when the request was refused or malformed ("wbxml: byte 7: unknown tag ..."), NULL
+     * if none. Points to a string literal or into log_buf; valid as long as rs. */
+    const char *log_reason;
+    char log_buf[160];
 };
 
 /* The whole EAS side of one server: users, mailboxes, device partnerships, policies.
@@ -102,6 +107,9 @@ struct el_srv_config {
     uint64_t seed;            /* --seed: mailboxes are a pure function of seed and user */
     unsigned items_per_folder;/* generated items per mail folder (default 50) */
     unsigned policy_version;  /* bumped by the admin API to force reprovisioning */
+    /* Added by the EAS side: device partnerships per mailbox (Exchange's EASMaxDevices); a new
+     * DeviceId beyond it gets status 177 (12.1: HTTP 403). 0 = no limit. */
+    unsigned max_devices;
 };
 
 /* Creates the state: reads or generates users, generates mailboxes lazily or eagerly (the EAS
@@ -158,6 +166,9 @@ int el_srv_admin_state_json(struct el_srv_state *st, const char *user, const cha
 struct el_srv_stats {
     uint64_t requests[EL_SRV_CMD_MAX];
     uint64_t users, devices, items, mailbox_bytes;
+    /* Added by the EAS side: mailboxes generated so far (lazily, on a user's first command) and
+     * bytes held by device partnerships (sync state, bitmaps, device information). */
+    uint64_t mailboxes, device_bytes;
 };
 void el_srv_get_stats(struct el_srv_state *st, struct el_srv_stats *out);
 

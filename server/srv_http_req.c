@@ -1,0 +1,324 @@
+/* srv_http_req.c - the EAS endpoint on h2o: path, Basic auth, OPTIONS, query forms, version,
+ * policy key and Content-Type checks, then el_srv_handle() and the response (or a park).
+ * Owns: nothing per request outside h2o's request pool; response bodies are built in the
+ * worker's scratch buffer and copied into the pool by h2o_send_inline. Uses: srv.h, h2o. */
+#include "srv_http_int.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define EL__SRV_ENDPOINT       "/Microsoft-Server-ActiveSync"
+#define EL__SRV_VERSIONS       "2.5,12.0,12.1,14.0,14.1,16.0,16.1"
+#define EL__SRV_SERVER_VERSION "15.1"
+#define EL__SRV_WBXML          "application/vnd.ms-sync.wbxml"
+
+struct eas_handler {
+    h2o_handler_t super;
+    struct el_srv_http *h; /* not owned */
+};
+
+struct el__srv_worker *el__srv_worker_of(h2o_req_t *req)
+{
+    return H2O_STRUCT_FROM_MEMBER(struct el__srv_worker, ctx, req->conn->ctx);
+}
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 413:
+        return "Request Entity Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 449:
+        return "Retry after sending a PROVISION command";
+    case 451:
+        return "Redirect";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 507:
+        return "Insufficient Storage";
+    default:
+        return "Status";
+    }
+}
+
+/* Adds a header whose name is given in display spelling; name and value are copied to the pool
+ * (h2o stores pointers, and values may live in a stack struct el_srv_response). */
+static void add_header(h2o_req_t *req, const char *name, const char *value)
+{
+    size_t n = strlen(name);
+    char *lower = h2o_mem_alloc_pool(&req->pool, n + 1);
+    for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
+    h2o_iovec_t orig = h2o_strdup(&req->pool, name, n);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, lower, n, 1, orig.base, v.base, v.len);
+}
+
+static void count_status(struct el__srv_worker *w, int status)
+{
+    unsigned cls = (status >= 100 && status < 600) ? (unsigned)status / 100 : 0;
+    atomic_fetch_add_explicit(&w->n_resp[cls], 1, memory_order_relaxed);
+}
+
+void el__srv_send(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_response *rs)
+{
+    int status = rs->http_status ? rs->http_status : 200;
+    size_t len = rs->body ? rs->body->len : 0;
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("ms-server-activesync"), 0,
+                          "MS-Server-ActiveSync", H2O_STRLIT(EL__SRV_SERVER_VERSION));
+    if (len > 0 || rs->content_type) {
+        const char *ct = rs->content_type ? rs->content_type : EL__SRV_WBXML;
+        h2o_iovec_t v = h2o_strdup(&req->pool, ct, strlen(ct));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type",
+                       v.base, v.len);
+    }
+    for (unsigned i = 0; i < rs->nheaders && i < EL_SRV_MAX_HEADERS; i++)
+        if (rs->hdr_name[i] && rs->hdr_value[i])
+            add_header(req, rs->hdr_name[i], rs->hdr_value[i]);
+    req->res.content_length = len;
+    if (w->stopping)
+        req->http1_is_persistent = 0;
+    count_status(w, status);
+    h2o_send_inline(req, len ? (const char *)rs->body->data : "", len);
+}
+
+/* An answer of the HTTP side itself (no EAS body): logs one line naming device and command. */
+static int reject(struct el__srv_worker *w, h2o_req_t *req, int status,
+                  const struct el__srv_query *q, const char *why)
+{
+    atomic_fetch_add_explicit(&w->n_rejected, 1, memory_order_relaxed);
+    el__srv_log(w->h, &w->lograte, w->id, EL__SRV_LOG_WARN, q ? q->device_id : NULL,
+                "%.*s %s: %d %s", (int)(req->input.method.len < 16 ? req->input.method.len : 16),
+                req->input.method.base, q && q->cmd_name[0] ? q->cmd_name : "-", status, why);
+    struct el_srv_response rs;
+    memset(&rs, 0, sizeof(rs));
+    rs.http_status = status;
+    if (status == 401) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE,
+                       "WWW-Authenticate", H2O_STRLIT("Basic realm=\"easload\""));
+    }
+    if (status == 501 && !(q && q->cmd_name[0])) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, "Allow",
+                       H2O_STRLIT("OPTIONS,POST"));
+    }
+    el__srv_send(w, req, &rs);
+    return 0;
+}
+
+static const struct el_srv_user *authenticate(struct el__srv_worker *w, h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0)
+        return NULL;
+    const h2o_iovec_t *v = &req->headers.entries[i].value;
+    char buf[512];
+    size_t ulen = 0, plen = 0;
+    const char *pass = NULL;
+    const struct el_srv_user *u = NULL;
+    if (el__srv_basic_decode(v->base, v->len, buf, sizeof(buf), &ulen, &pass, &plen) == 0)
+        u = el_srv_auth(w->h->st, buf, ulen, pass, plen);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return u;
+}
+
+static int header_value(h2o_req_t *req, const char *lname, size_t n, h2o_iovec_t *out)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, lname, n, -1);
+    if (i < 0)
+        return 0;
+    *out = req->headers.entries[i].value;
+    return 1;
+}
+
+static int on_options(struct el__srv_worker *w, h2o_req_t *req)
+{
+    struct el_srv_response rs;
+    memset(&rs, 0, sizeof(rs));
+    rs.http_status = 200;
+    rs.nheaders = 3;
+    rs.hdr_name[0] = "Allow";
+    rs.hdr_value[0] = "OPTIONS,POST";
+    rs.hdr_name[1] = "MS-ASProtocolVersions";
+    rs.hdr_value[1] = EL__SRV_VERSIONS;
+    rs.hdr_name[2] = "MS-ASProtocolCommands";
+    rs.hdr_value[2] = w->h->commands;
+    el__srv_send(w, req, &rs);
+    return 0;
+}
+
+static int on_post(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_user *user,
+                   struct el__srv_query *q)
+{
+    unsigned version = q->version;
+    int has_key = q->has_policy_key;
+    uint32_t key = q->policy_key;
+    h2o_iovec_t v;
+    if (q->form == 0 || version == 0) {
+        if (!header_value(req, H2O_STRLIT("ms-asprotocolversion"), &v))
+            return reject(w, req, 400, q, "no MS-ASProtocolVersion");
+        version = el__srv_version_parse(v.base, v.len);
+    }
+    if (!el__srv_version_accepted(version))
+        return reject(w, req, 400, q, "unsupported protocol version");
+    if (!has_key && header_value(req, H2O_STRLIT("x-ms-policykey"), &v)) {
+        if (el__srv_policy_key_parse(v.base, v.len, &key) < 0)
+            return reject(w, req, 400, q, "malformed X-MS-PolicyKey");
+        has_key = 1;
+    }
+    size_t body_len = req->entity.base ? req->entity.len : 0;
+    if (body_len > 0) {
+        ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+        if (i < 0)
+            return reject(w, req, 400, q, "body without Content-Type");
+        const h2o_iovec_t *ct = &req->headers.entries[i].value;
+        if (el__srv_content_type_check(q->cmd, version, ct->base, ct->len) != 0)
+            return reject(w, req, 415, q, "wrong Content-Type");
+    }
+
+    struct el_srv_request rq;
+    memset(&rq, 0, sizeof(rq));
+    rq.cmd = q->cmd;
+    rq.user = user;
+    rq.device_id = q->device_id;
+    rq.device_type = q->device_type;
+    rq.version = version;
+    rq.has_policy_key = has_key;
+    rq.policy_key = key;
+    rq.body = body_len ? (const uint8_t *)req->entity.base : NULL;
+    rq.body_len = body_len;
+    rq.item_id = q->item_id[0] ? q->item_id : NULL;
+    rq.collection_id = q->collection_id[0] ? q->collection_id : NULL;
+    rq.save_in_sent = q->save_in_sent;
+    rq.now_ms = el__srv_wall_ms();
+
+    struct el_srv_response rs;
+    memset(&rs, 0, sizeof(rs));
+    rs.http_status = 200;
+    el_buf_reset(&w->scratch);
+    rs.body = &w->scratch;
+    int rc = el_srv_handle(w->h->st, &rq, &rs);
+    if (rc < 0) {
+        if (rs.hold_seconds && rs.watch) {
+            struct el_srv_watch *watch = rs.watch;
+            el_srv_finish_hold(w->h->st, watch, 1, &rs);
+            el__srv_hold_forget(w->h, watch);
+        }
+        el__srv_log(w->h, &w->lograte, w->id, EL__SRV_LOG_ERROR, q->device_id,
+                    "POST %s: 500 server failure: %s", q->cmd_name, el_strerror(rc));
+        memset(&rs, 0, sizeof(rs));
+        rs.http_status = 500;
+        el__srv_send(w, req, &rs);
+        return 0;
+    }
+    if (rs.log_reason != NULL)
+        el__srv_log(w->h, &w->lograte, w->id, EL__SRV_LOG_WARN, q->device_id, "POST %s: %d %s",
+                    q->cmd_name, rs.http_status, rs.log_reason);
+    if (rs.hold_seconds > 0 && rs.watch != NULL) {
+        el__srv_hold_start(w, req, q, version, &rs);
+        return 0;
+    }
+    el__srv_send(w, req, &rs);
+    return 0;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct el__srv_worker *w = el__srv_worker_of(req);
+    (void)self;
+    atomic_fetch_add_explicit(&w->n_req, 1, memory_order_relaxed);
+
+    size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+    const char *query =
+        req->input.query_at != SIZE_MAX ? req->input.path.base + req->input.query_at + 1 : NULL;
+    size_t qlen = query ? req->input.path.len - req->input.query_at - 1 : 0;
+    struct el__srv_query q;
+    const char *why = "";
+    int qstatus = el__srv_query_parse(query ? query : "", qlen, &q, &why);
+
+    if (plen != sizeof(EL__SRV_ENDPOINT) - 1 ||
+        memcmp(req->input.path.base, EL__SRV_ENDPOINT, plen) != 0)
+        return reject(w, req, 404, &q, "not an EAS path");
+    const struct el_srv_user *user = authenticate(w, req);
+    if (user == NULL) {
+        int has = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1) >= 0;
+        return reject(w, req, 401, &q, has ? "bad credentials" : "no credentials");
+    }
+    if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("OPTIONS")))
+        return on_options(w, req);
+    if (!h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("POST"))) {
+        q.cmd_name[0] = '\0';
+        return reject(w, req, 501, &q, "method not supported");
+    }
+    if (qstatus != 0)
+        return reject(w, req, qstatus, &q, why);
+    return on_post(w, req, user, &q);
+}
+
+/* Responses h2o makes itself (413 for a body over --max-body, 400 for broken HTTP) go through
+ * the host's fallback path: add our header and log them like our own rejections. */
+static void on_fallback_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    struct el__srv_worker *w = el__srv_worker_of(req);
+    (void)self;
+    struct el__srv_query q;
+    const char *why = "";
+    const char *query = "";
+    size_t qlen = 0;
+    if (req->input.query_at != SIZE_MAX && req->input.path.base) {
+        query = req->input.path.base + req->input.query_at + 1;
+        qlen = req->input.path.len - req->input.query_at - 1;
+    }
+    el__srv_query_parse(query, qlen, &q, &why);
+    atomic_fetch_add_explicit(&w->n_req, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->n_rejected, 1, memory_order_relaxed);
+    count_status(w, req->res.status);
+    el__srv_log(w->h, &w->lograte, w->id, EL__SRV_LOG_WARN, q.device_id, "%.*s %s: %d %s",
+                (int)(req->input.method.len < 16 ? req->input.method.len : 16),
+                req->input.method.base ? req->input.method.base : "",
+                q.cmd_name[0] ? q.cmd_name : "-", req->res.status,
+                req->res.reason ? req->res.reason : "");
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("ms-server-activesync"), 0,
+                          "MS-Server-ActiveSync", H2O_STRLIT(EL__SRV_SERVER_VERSION));
+    h2o_setup_next_ostream(req, slot);
+}
+
+int el__srv_eas_register(struct el_srv_http *h, h2o_pathconf_t *path)
+{
+    h2o_filter_t *f = h2o_create_filter(&h->host->fallback_path, sizeof(*f));
+    f->on_setup_ostream = on_fallback_ostream;
+
+    struct eas_handler *eh = (struct eas_handler *)h2o_create_handler(path, sizeof(*eh));
+    eh->super.on_req = on_req;
+    eh->h = h;
+    /* MS-ASProtocolCommands from the command table */
+    size_t o = 0;
+    h->commands[0] = '\0';
+    for (int c = 0; c < EL_SRV_CMD_MAX; c++) {
+        const char *name = el_srv_cmd_name(c);
+        if (name == NULL)
+            continue;
+        int n = snprintf(h->commands + o, sizeof(h->commands) - o, "%s%s", o ? "," : "", name);
+        if (n < 0 || (size_t)n >= sizeof(h->commands) - o)
+            return EL_ELIMIT;
+        o += (size_t)n;
+    }
+    return 0;
+}
