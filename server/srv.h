@@ -70,6 +70,9 @@ struct el_srv_request {
     const char *collection_id;
     int save_in_sent;
     uint64_t now_ms;                   /* wall clock in ms, for timestamps and heartbeats */
+    /* Added by the EAS side: the AttachmentName query value of GetAttachment (<= 14.1), NULL if
+     * absent (see server/NOTES-eas.md). */
+    const char *attachment_name;
 };
 
 #define EL_SRV_MAX_HEADERS 6

@@ -95,6 +95,33 @@ static void empty_folder(struct el__ctx *c, uint32_t node)
     el_wbxml_end(&c->enc);
 }
 
+/* GetAttachment (<= 14.1): AttachmentName is a FileReference; the answer is the raw bytes. */
+int el__cmd_getattachment(struct el__ctx *c)
+{
+    const char *ref = c->rq->attachment_name;
+    int fi;
+    uint32_t ii;
+    unsigned an = 0, natt = 0;
+    struct el__att att[EL__ATT_MAX];
+    if (c->rq->version >= 160) {
+        c->rs->http_status = 501; /* gone in 16.0: ItemOperations Fetch replaces it */
+        el__reason(c, "GetAttachment: not in protocol 16.x");
+        return 0;
+    }
+    if (ref && el__att_parse_ref(c->u->mb, ref, &fi, &ii, &an) == 0)
+        natt = el__item_attachments(c->st, c->u, &c->u->mb->f[fi].items[ii], att);
+    if (ref == NULL || an >= natt) {
+        c->rs->http_status = 500;
+        el__reason(c, "GetAttachment: no attachment \"%s\"", ref ? ref : "");
+        return 0;
+    }
+    int rc = el__att_bytes(&att[an], c->rs->body);
+    if (rc < 0)
+        return rc;
+    c->rs->content_type = att[an].content_type;
+    return 0;
+}
+
 int el__cmd_itemoperations(struct el__ctx *c)
 {
     const struct el__tree *t = &c->t;

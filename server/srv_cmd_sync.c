@@ -5,7 +5,8 @@
  * Add/Change/Delete/Fetch with Responses, GetChanges windowed by WindowSize (1-512, 0/>512 ->
  * 512) with MoreAvailable, Options/FilterType (SoftDelete for items that fall out of the filter)
  * and airsyncbase:BodyPreference; Wait/HeartbeatInterval bounds (14 + Limit), Status 15 past
- * 300 collections. The Sync cache (empty requests) and held Syncs are in srv_cmd_sync_hold.c.
+ * 300 collections. The Sync cache (empty and Partial requests) and held Syncs are in
+ * srv_cmd_sync_hold.c.
  * Owns: per-request arrays only. Uses: srv_int.h. */
 #include "srv_int.h"
 
@@ -622,9 +623,14 @@ int el__cmd_sync(struct el__ctx *c)
     struct el_wbxml_encoder *e = &c->enc;
     /* a new Sync ends the device's parked Ping or Sync */
     el__watch_replace(c->st, c->u, c->dev->id);
-    if (c->root == 0) {
+    if (c->root && el__child(t, c->root, EL_AS_PARTIAL) && c->dev->sync_mask) {
+        /* Partial (12.1+): the listed collections plus the cached others */
+        int rc = el__sync_from_cache(c, c->root);
+        if (rc < 0)
+            return rc;
+    } else if (c->root == 0) {
         /* empty Sync (12.1+): repeat the last one with the current keys */
-        int rc = el__sync_from_cache(c);
+        int rc = el__sync_from_cache(c, 0);
         if (rc < 0)
             return rc;
         if (rc > 0) {

@@ -1,6 +1,7 @@
 /* srv_cmd_sync_hold.c - the parts of Sync that outlive one request: the per-device cache an
  * empty Sync (12.1+) repeats with the current keys, and holding a Sync with Wait or
  * HeartbeatInterval until a watched collection changes (el_srv_finish_hold replays it).
+ * A Partial Sync is merged with the cache the same way.
  * Owns: the held request's copy (in the watch). Uses: srv_int.h, srv_cmd_sync.c's option pick. */
 #include "srv_int.h"
 
@@ -26,20 +27,50 @@ void el__sync_cache_collection(struct el__ctx *c, uint32_t node)
     c->dev->sync_mask |= (uint16_t)(1u << fi);
 }
 
+/* Writes node and its subtree again. */
+static void copy_node(struct el_wbxml_encoder *e, const struct el__tree *t, uint32_t node,
+                      unsigned depth)
+{
+    const struct el__node *n = &t->n[node];
+    el_wbxml_start(e, n->tag);
+    if (n->has_text && n->opaque)
+        el_wbxml_opaque(e, n->text, n->len);
+    else if (n->has_text && memchr(n->text, 0, n->len) == NULL)
+        el_wbxml_str(e, (const char *)n->text, n->len);
+    for (uint32_t k = n->child; k && depth < 32; k = t->n[k].next)
+        copy_node(e, t, k, depth + 1);
+    el_wbxml_end(e);
+}
+
 /* Builds a Sync request from the cache (current keys, remembered options) into c->synth and
- * parses it as if it had been sent. 0, 1 if there is no cache, or EL_ENOMEM. */
-int el__sync_from_cache(struct el__ctx *c)
+ * parses it as if it had been sent. With partial (the root of a request with Partial), the
+ * collections it lists come first and replace their cached versions. 0, 1 if there is nothing
+ * to sync, or EL_ENOMEM. */
+int el__sync_from_cache(struct el__ctx *c, uint32_t partial)
 {
     struct el__device *d = c->dev;
+    const struct el__tree *t = &c->t;
     struct el_wbxml_encoder e;
     int n = 0;
+    uint16_t listed = 0;
     el_buf_reset(&c->synth);
     el_wbxml_encoder_init(&e, &c->synth);
     el_wbxml_start(&e, EL_AS_SYNC);
     el_wbxml_start(&e, EL_AS_COLLECTIONS);
+    uint32_t colls = partial ? el__child(t, partial, EL_AS_COLLECTIONS) : 0;
+    for (uint32_t k = colls ? t->n[colls].child : 0; k; k = t->n[k].next) {
+        char cid[72];
+        el__child_text(t, k, EL_AS_COLLECTIONID, cid, sizeof(cid));
+        int fi = el__folder_lookup(c->u->mb, cid, strlen(cid));
+        if (fi >= 0)
+            listed |= (uint16_t)(1u << fi);
+        copy_node(&e, t, k, 0);
+        n++;
+    }
     for (int i = 0; i < EL__FOLDERS_MAX; i++) {
         const struct el__fstate *fs = &d->f[i];
-        if (!(d->sync_mask & (1u << i)) || fs->key == 0 || !c->u->mb->f[i].in_use)
+        if (!(d->sync_mask & (1u << i)) || fs->key == 0 || !c->u->mb->f[i].in_use ||
+            (listed & (1u << i)))
             continue;
         char sid[12];
         el__folder_sid(c->u->mb, i, sid);
@@ -62,10 +93,17 @@ int el__sync_from_cache(struct el__ctx *c)
         el_wbxml_end(&e);
     }
     el_wbxml_end(&e);
-    if (d->sync_hb && c->rq->version >= 140)
+    uint32_t wait = el__child(t, partial, EL_AS_WAIT);
+    uint32_t hb = el__child(t, partial, EL_AS_HEARTBEATINTERVAL);
+    uint32_t win = el__child(t, partial, EL_AS_WINDOWSIZE);
+    if (wait || hb) /* the request's own, else the cached one */
+        copy_node(&e, t, wait ? wait : hb, 0);
+    else if (d->sync_hb && c->rq->version >= 140)
         el_wbxml_uint(&e, EL_AS_HEARTBEATINTERVAL, d->sync_hb);
     else if (d->sync_hb)
         el_wbxml_uint(&e, EL_AS_WAIT, d->sync_hb / 60);
+    if (win)
+        copy_node(&e, t, win, 0);
     el_wbxml_end(&e);
     if (n == 0)
         return 1;

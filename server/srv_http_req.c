@@ -207,6 +207,7 @@ static int on_post(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv
     rq.item_id = q->item_id[0] ? q->item_id : NULL;
     rq.collection_id = q->collection_id[0] ? q->collection_id : NULL;
     rq.save_in_sent = q->save_in_sent;
+    rq.attachment_name = q->attachment_name[0] ? q->attachment_name : NULL;
     rq.now_ms = el__srv_wall_ms();
 
     struct el_srv_response rs;

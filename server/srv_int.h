@@ -441,8 +441,9 @@ struct el__att {
 /* Attachments of an item (generated mail only; others have none). Returns the count. */
 unsigned el__item_attachments(const struct el_srv_state *st, const struct el__user *u,
                               const struct el__item *it, struct el__att out[EL__ATT_MAX]);
-/* Appends base64 of an attachment's bytes to out. 0 or EL_ELIMIT/EL_ENOMEM. */
+/* Appends base64 of an attachment's bytes (or the raw bytes) to out. 0 or EL_ELIMIT/ENOMEM. */
 int el__att_base64(const struct el__att *a, struct el_buf *out);
+int el__att_bytes(const struct el__att *a, struct el_buf *out);
 /* FileReference "A<folder>:<item>:<n>" of attachment n, and its parser (0 or -1). */
 void el__att_ref(char out[40], int fi, uint32_t ii, unsigned n);
 int el__att_parse_ref(const struct el__mailbox *mb, const char *ref, int *fi, uint32_t *ii,
@@ -521,6 +522,7 @@ int el__cmd_getitemestimate(struct el__ctx *c);
 int el__cmd_ping(struct el__ctx *c);
 int el__cmd_search(struct el__ctx *c);
 int el__cmd_itemoperations(struct el__ctx *c);
+int el__cmd_getattachment(struct el__ctx *c);
 int el__cmd_sendmail(struct el__ctx *c);
 int el__cmd_smartreply(struct el__ctx *c);
 int el__cmd_smartforward(struct el__ctx *c);
@@ -537,8 +539,9 @@ unsigned el__devinfo_set(struct el__ctx *c, uint32_t devinfo);
 uint32_t el__sync_pick_options(const struct el__tree *t, uint32_t coll);
 /* Remembers a Collection's options in the device's Sync cache. */
 void el__sync_cache_collection(struct el__ctx *c, uint32_t node);
-/* Builds and parses a request from the cache: 0, 1 if there is no cache, or EL_ENOMEM. */
-int el__sync_from_cache(struct el__ctx *c);
+/* Builds and parses a request from the cache (merged with the collections of partial, the
+ * root of a Partial request, if not 0): 0, 1 if there is nothing to sync, or EL_ENOMEM. */
+int el__sync_from_cache(struct el__ctx *c, uint32_t partial);
 /* May this Sync wait (all collections current, nothing pending, no commands)? */
 int el__sync_holdable(struct el__ctx *c, uint32_t colls, uint16_t *mask);
 /* Parks the Sync: a watch with a copy of the request; rs->hold_seconds = seconds. */

@@ -631,6 +631,29 @@ int el__att_base64(const struct el__att *a, struct el_buf *out)
     return 0;
 }
 
+int el__att_bytes(const struct el__att *a, struct el_buf *out)
+{
+    int rc = el_buf_reserve(out, a->size);
+    if (rc < 0)
+        return rc;
+    struct rng r = {a->seed};
+    uint8_t *p = out->data + out->len;
+    uint64_t bits = 0;
+    unsigned have = 0;
+    /* the same byte stream el__att_base64 encodes */
+    for (uint32_t i = 0; i < a->size; i++) {
+        if (have == 0) {
+            bits = rnext(&r);
+            have = 8;
+        }
+        p[i] = (uint8_t)bits;
+        bits >>= 8;
+        have--;
+    }
+    out->len += a->size;
+    return 0;
+}
+
 void el__att_ref(char out[40], int fi, uint32_t ii, unsigned n)
 {
     snprintf(out, 40, "A%d:%u:%u", fi + 1, ii + 1, n);

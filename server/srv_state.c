@@ -31,7 +31,7 @@ static const struct el__cmd_row cmd_table[] = {
      EL_CM_STATUS},
     {EL_SRV_SMARTREPLY, "SmartReply", el__cmd_smartreply, 121, P | B | MO, EL_CM_SMARTREPLY,
      EL_CM_STATUS},
-    {EL_SRV_GETATTACHMENT, "GetAttachment", NULL, 121, P, 0, 0},
+    {EL_SRV_GETATTACHMENT, "GetAttachment", el__cmd_getattachment, 121, P, 0, 0},
     {EL_SRV_FOLDERSYNC, "FolderSync", el__cmd_foldersync, 121, P | B, EL_FH_FOLDERSYNC,
      EL_FH_STATUS},
     {EL_SRV_FOLDERCREATE, "FolderCreate", el__cmd_foldercreate, 121, P | B, EL_FH_FOLDERCREATE,

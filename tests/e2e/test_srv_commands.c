@@ -327,6 +327,45 @@ static int case_sync_hold(struct el_srvh *h)
     return 0;
 }
 
+static int case_folders(struct el_srvh *h)
+{
+    struct dev a = {.user = "user2", .pass = "pass2", .id = "FoldE2EA", .version = "14.1"};
+    struct dev b = {.user = "user2", .pass = "pass2", .id = "FoldE2EB", .version = "16.1"};
+    provision(h, &a);
+    provision(h, &b);
+    char ka[64], kb[64], buf[64], xml[512];
+    struct el_srvh_resp r;
+    send_xml(h, &a, "FolderSync", foldersync0, &r);
+    text(&r, EL_FH_SYNCKEY, 0, ka, sizeof(ka));
+    el_srvh_resp_close(&r);
+    send_xml(h, &b, "FolderSync", foldersync0, &r);
+    text(&r, EL_FH_SYNCKEY, 0, kb, sizeof(kb));
+    el_srvh_resp_close(&r);
+    snprintf(xml, sizeof(xml),
+             "<FolderHierarchy:FolderCreate><FolderHierarchy:SyncKey>%s</FolderHierarchy:SyncKey>"
+             "<FolderHierarchy:ParentId>0</FolderHierarchy:ParentId><FolderHierarchy:DisplayName>"
+             "Travel</FolderHierarchy:DisplayName><FolderHierarchy:Type>12</FolderHierarchy:Type>"
+             "</FolderHierarchy:FolderCreate>",
+             ka);
+    send_xml(h, &a, "FolderCreate", xml, &r);
+    CHECK(r.status == 200);
+    CHECK(strcmp(text(&r, EL_FH_STATUS, 0, buf, sizeof(buf)), "1") == 0);
+    char sid[16];
+    text(&r, EL_FH_SERVERID, 0, sid, sizeof(sid));
+    CHECK(sid[0] != 0);
+    el_srvh_resp_close(&r);
+    snprintf(xml, sizeof(xml),
+             "<FolderHierarchy:FolderSync><FolderHierarchy:SyncKey>%s</FolderHierarchy:SyncKey>"
+             "</FolderHierarchy:FolderSync>",
+             kb);
+    send_xml(h, &b, "FolderSync", xml, &r);
+    CHECK(strcmp(text(&r, EL_FH_COUNT, 0, buf, sizeof(buf)), "1") == 0);
+    CHECK(strcmp(text(&r, EL_FH_SERVERID, 0, buf, sizeof(buf)), sid) == 0);
+    CHECK(strcmp(text(&r, EL_FH_DISPLAYNAME, 0, buf, sizeof(buf)), "Travel") == 0);
+    el_srvh_resp_close(&r);
+    return 0;
+}
+
 static int case_malformed(struct el_srvh *h)
 {
     struct dev d = {.user = "user5", .pass = "pass5", .id = "BadE2E1", .version = "14.1"};
@@ -365,6 +404,7 @@ static const struct {
     {"search_fetch", case_search_fetch},
     {"malformed", case_malformed},
     {"sync_hold", case_sync_hold},
+    {"folders", case_folders},
 };
 
 int main(int argc, char **argv)

@@ -205,6 +205,38 @@ static void attachments_are_listed_in_sync_and_fetched_by_filereference(void **s
     unsigned long n = strtoul(size, NULL, 10);
     assert_int_equal(t.tree.n[data].len, (n + 2) / 3 * 4); /* base64 of the announced size */
     assert_string_equal(t_text(&t, f1, EL_IO_STATUS, 0), "15");
+    /* the <= 14.1 GetAttachment command: the raw bytes, whose base64 is the Data above */
+    struct el_buf b64;
+    el_buf_init(&b64, 1 << 20);
+    el_buf_append(&b64, t.tree.n[data].text, t.tree.n[data].len);
+    el_buf_reset(&t.body);
+    struct el_srv_request rq = {.cmd = EL_SRV_GETATTACHMENT,
+                                .user = t.user,
+                                .device_id = t.dev,
+                                .device_type = "T",
+                                .version = 141,
+                                .has_policy_key = 1,
+                                .policy_key = t.policy_key,
+                                .attachment_name = ref};
+    struct el_srv_response rs = {.body = &t.body};
+    assert_int_equal(el_srv_handle(t.st, &rq, &rs), 0);
+    assert_int_equal(rs.http_status, 200);
+    assert_non_null(rs.content_type);
+    assert_int_equal(t.body.len, n);
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i + 3 <= n; i += 3) { /* compare the full groups */
+        uint32_t v =
+            (uint32_t)t.body.data[i] << 16 | (uint32_t)t.body.data[i + 1] << 8 | t.body.data[i + 2];
+        const uint8_t *q = b64.data + i / 3 * 4;
+        assert_int_equal(q[0], tbl[v >> 18]);
+        assert_int_equal(q[3], tbl[v & 63]);
+    }
+    el_buf_close(&b64);
+    rq.attachment_name = "A1:1:7";
+    memset(&rs, 0, sizeof(rs));
+    rs.body = &t.body;
+    assert_int_equal(el_srv_handle(t.st, &rq, &rs), 0);
+    assert_int_equal(rs.http_status, 500);
     t_close(&t);
 }
 

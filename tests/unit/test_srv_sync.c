@@ -704,6 +704,65 @@ static void empty_sync_repeats_the_cached_request_with_current_keys(void **state
     t_close(&t);
 }
 
+static void partial_sync_adds_the_cached_collections(void **state)
+{
+    (void)state;
+    struct t_srv t;
+    t_open(&t, 1, 5, 141);
+    t_provision(&t);
+    t_foldersync(&t, "0");
+    char ki[32], kc[32];
+    /* one Sync with Inbox and Calendar builds the cache */
+    t_sync(&t, "0", "1", NULL);
+    t_key(&t, ki);
+    t_sync(&t, "0", "6", NULL);
+    t_key(&t, kc);
+    struct el_wbxml_encoder *e = t_begin(&t);
+    el_wbxml_start(e, EL_AS_SYNC);
+    el_wbxml_start(e, EL_AS_COLLECTIONS);
+    const char *keys[2] = {ki, kc}, *ids[2] = {"1", "6"};
+    for (int i = 0; i < 2; i++) {
+        el_wbxml_start(e, EL_AS_COLLECTION);
+        el_wbxml_text(e, EL_AS_SYNCKEY, keys[i]);
+        el_wbxml_text(e, EL_AS_COLLECTIONID, ids[i]);
+        el_wbxml_end(e);
+    }
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    assert_int_equal(t_send(&t, EL_SRV_SYNC), 200);
+    uint32_t colls = t_node(&t, 0, EL_AS_SYNC, EL_AS_COLLECTIONS, 0);
+    assert_int_equal(t_count(&t, colls, EL_AS_COLLECTION), 2);
+    snprintf(ki, sizeof(ki), "%s",
+             t_text(&t, t_nth(&t, colls, EL_AS_COLLECTION, 0), EL_AS_SYNCKEY, 0));
+    snprintf(kc, sizeof(kc), "%s",
+             t_text(&t, t_nth(&t, colls, EL_AS_COLLECTION, 1), EL_AS_SYNCKEY, 0));
+    el_srv_admin_deliver(t.st, "user1", "partial", NULL, 100, NULL);
+    /* Partial with the Calendar only: the Inbox comes from the cache, with its new mail */
+    e = t_begin(&t);
+    el_wbxml_start(e, EL_AS_SYNC);
+    el_wbxml_start(e, EL_AS_COLLECTIONS);
+    el_wbxml_start(e, EL_AS_COLLECTION);
+    el_wbxml_text(e, EL_AS_SYNCKEY, kc);
+    el_wbxml_text(e, EL_AS_COLLECTIONID, "6");
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_empty(e, EL_AS_PARTIAL);
+    el_wbxml_end(e);
+    assert_int_equal(t_send(&t, EL_SRV_SYNC), 200);
+    colls = t_node(&t, 0, EL_AS_SYNC, EL_AS_COLLECTIONS, 0);
+    assert_int_equal(t_count(&t, colls, EL_AS_COLLECTION), 2);
+    uint32_t cal = t_nth(&t, colls, EL_AS_COLLECTION, 0),
+             inbox = t_nth(&t, colls, EL_AS_COLLECTION, 1);
+    assert_string_equal(t_text(&t, cal, EL_AS_COLLECTIONID, 0), "6");
+    assert_int_equal(t_status(&t, cal), 1);
+    assert_string_equal(t_text(&t, inbox, EL_AS_COLLECTIONID, 0), "1");
+    assert_int_equal(t_status(&t, inbox), 1);
+    assert_string_equal(
+        t_text(&t, inbox, EL_AS_COMMANDS, EL_AS_ADD, EL_AS_APPLICATIONDATA, EL_EMAIL_SUBJECT, 0),
+        "partial");
+    t_close(&t);
+}
+
 static void sync_with_heartbeat_waits_for_changes(void **state)
 {
     (void)state;
@@ -810,6 +869,7 @@ int main(void)
         cmocka_unit_test(getitemestimate_counts_pending_changes_and_checks_keys),
         cmocka_unit_test(collection_children_out_of_order_get_status_4),
         cmocka_unit_test(empty_sync_repeats_the_cached_request_with_current_keys),
+        cmocka_unit_test(partial_sync_adds_the_cached_collections),
         cmocka_unit_test(sync_with_heartbeat_waits_for_changes),
         cmocka_unit_test(calendar_contacts_and_tasks_render_their_fields),
     };
