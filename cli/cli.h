@@ -53,5 +53,6 @@ int el_cli_report(const struct el_cli_cmd *cmd, int argc, char **argv);
 int el_cli_merge(const struct el_cli_cmd *cmd, int argc, char **argv);
 int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv);
 int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv);
+int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const struct el_cli_cmd commands[] = {
-    {"run", NULL, "run a Lua scenario of simulated phones against a target",
+    {"run", el_cli_run, "run a Lua scenario of simulated phones against a target",
      "usage: easload run SCENARIO --target URL [--devices N] [--ramp 30s] [--duration 5m]\n"
      "                   [--users FILE | --user-pattern 'user%d:pass%d' [--user-count N]]\n"
      "                   [--out DIR] [--workers N] [--ca FILE | --insecure]\n"

@@ -11,6 +11,7 @@
 
 #define DEFAULT_GROUP_SIZE 200
 #define DEFAULT_MAX_BODY   (64u << 20)
+#define EL__HTTP_POOL_KEEP_BYTES (16u << 10)
 
 /* One watched socket: created on curl's first interest in it, freed in the close callback. */
 struct sock_ctx {
@@ -187,8 +188,10 @@ struct el__http_rbuf *el__http_rbuf_get(struct el_http_loop *hl)
 
 void el__http_rbuf_put(struct el_http_loop *hl, struct el__http_rbuf *b)
 {
-    /* Large bodies are not kept: the pool holds small buffers only. */
-    if (b->body.cap > (256u << 10))
+    /* The pool keeps small buffers only: a buffer grown by a large Sync must not stay
+     * attached to the next request, which may be a Ping held for minutes. A fresh buffer
+     * allocates nothing until the first body byte arrives. */
+    if (b->body.cap > EL__HTTP_POOL_KEEP_BYTES)
         el_buf_close(&b->body);
     b->next = hl->free_bufs;
     hl->free_bufs = b;
