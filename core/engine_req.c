@@ -131,7 +131,8 @@ static void finish(struct el__eng_dev *dev)
 static void fail_now(struct el__eng_dev *dev, struct el_eas_call *call, const struct el_err *e)
 {
     call->out.cls = EL_EAS_CLASS_NETWORK;
-    snprintf(call->out.detail, sizeof(call->out.detail), "%s", e->msg);
+    snprintf(call->out.detail, sizeof(call->out.detail), "%.*s",
+             (int)sizeof(call->out.detail) - 1, e->msg);
     finish(dev);
 }
 
@@ -151,7 +152,8 @@ int el__eng_req_start(struct el__eng_dev *dev, struct el_err *err)
         return rc; /* the script's arguments: a script error */
     if (rc < 0) {
         rq->call.out.cls = EL_EAS_CLASS_NETWORK;
-        snprintf(rq->call.out.detail, sizeof(rq->call.out.detail), "%s", err->msg);
+        snprintf(rq->call.out.detail, sizeof(rq->call.out.detail), "%.*s",
+                 (int)sizeof(rq->call.out.detail) - 1, err->msg);
         return 1;
     }
     return 0;
@@ -368,8 +370,9 @@ static void on_done(void *ctx, const struct el_http_result *r)
         }
         /* reprovisioning failed or wiped the device: that is the command's outcome */
         rq->call.out.cls = dev->eas.wiped ? EL_EAS_CLASS_WIPE : EL_EAS_CLASS_PROVISION;
-        snprintf(rq->call.out.detail, sizeof(rq->call.out.detail), "reprovisioning: %s %s",
-                 el_eas_class_name(call->out.cls), call->out.detail);
+        snprintf(rq->call.out.detail, sizeof(rq->call.out.detail), "reprovisioning: %.24s %.*s",
+                 el_eas_class_name(call->out.cls), (int)sizeof(rq->call.out.detail) - 42,
+                 call->out.detail);
         call = &rq->call;
     }
     if (react(dev, call))
