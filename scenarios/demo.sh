@@ -47,12 +47,15 @@ cat "$tmp/serve.out"
 target=$(grep -m1 "listening on http://" "$tmp/serve.out" | sed 's/.*listening on //')
 admin=$(grep -m1 "listening on admin" "$tmp/serve.out" | sed 's/.*listening on admin //')
 
+out=${DEMO_OUT:-$root/build/demo}
 printf '\n=== 3. easload run scenarios/mixed.lua: %s phones for %s ===\n' "$devices" "$duration"
 set +e
 "$easload" run "$root/scenarios/mixed.lua" --target "$target" --admin "$admin" \
     --devices "$devices" --ramp 15s --duration "$duration" --user-count 500 \
-    --out "${DEMO_OUT:-$tmp/results}"
+    --out "$out"
 rc=$?
+"$easload" report "$out/results.json" --html "$out/report.html" >/dev/null 2>&1 &&
+    printf 'report: %s (open it in a browser)\n' "$out/report.html"
 set -e
 printf '\nserver side: %s\n' "$(curl -s "$admin/stats" 2>/dev/null | head -c 300)"
 printf 'demo: easload run exited %d (0 = every threshold and check passed)\n' "$rc"

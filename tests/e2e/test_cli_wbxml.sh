@@ -144,6 +144,7 @@ run 0 "$easload" version || true
 
 # ---- the demo (scenarios/demo.sh: WBXML round trip, then easload serve + easload run; here
 # with 20 devices for 3 s instead of 1,000 for 45 s) ---------------------------------------------
+export DEMO_OUT="$tmp/demo"
 run 0 sh "$src/scenarios/demo.sh" "$easload" 20 3s &&
     { grep -q "re-encoded byte for byte" "$tmp/out" && grep -q "demo: easload run exited 0" "$tmp/out" ||
         fail "demo.sh: $(tail -n 3 "$tmp/out")"; }
