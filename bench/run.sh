@@ -1,7 +1,9 @@
 #!/bin/sh
 # run.sh - runs every benchmark built in BUILD_DIR/bench (make bench calls it) and prints the
 # context bench/RESULTS.md records: date, commit, machine. Output is also kept in
-# BUILD_DIR/bench/last-run.txt. BENCH_SECONDS sets the time per figure (default 2).
+# BUILD_DIR/bench/last-run.txt. BENCH_SECONDS sets the time per figure (default 2); the server
+# benchmark (bench/server.sh, its own settings in its header) runs last, BENCH_SKIP_SERVER=1
+# leaves it out.
 #   bench/run.sh BUILD_DIR
 set -eu
 build=${1:?usage: bench/run.sh BUILD_DIR}
@@ -16,7 +18,13 @@ out=$build/bench/last-run.txt
         "build type $(sed -n 's/^CMAKE_BUILD_TYPE:[^=]*=//p' "$build/CMakeCache.txt")"
     for b in "$build"/bench/bench_*; do
         [ -x "$b" ] || continue
+        # bench_hold needs a running server: bench/server.sh drives it
+        [ "$(basename "$b")" = bench_hold ] && continue
         echo "# running $(basename "$b")"
         "$b"
     done
+    if [ "${BENCH_SKIP_SERVER:-0}" != 1 ]; then
+        echo "# running bench/server.sh"
+        "$src/bench/server.sh" "$build"
+    fi
 } 2>&1 | tee "$out"

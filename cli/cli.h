@@ -53,6 +53,41 @@ int el_cli_report(const struct el_cli_cmd *cmd, int argc, char **argv);
 int el_cli_merge(const struct el_cli_cmd *cmd, int argc, char **argv);
 int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv);
 int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv);
-int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv);
+int el_cli_certs(const struct el_cli_cmd *cmd, int argc, char **argv);
+int el_cli_certcheck(const struct el_cli_cmd *cmd, int argc, char **argv);
+int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv);
+
+/* ---- shared by certcheck and probe (cli_certcheck.c) ---- */
+struct el_cli_url {
+    int https;
+    char host[256]; /* as curl gives it (an IPv6 literal keeps its brackets) */
+    unsigned port;  /* the scheme's default when absent */
+    char path[1024];
+};
+/* Splits an http(s) URL; 0 or -1 (not http/https, malformed, too long). */
+int el_cli_split_url(const char *url, struct el_cli_url *out);
+/* --resolve HOST:PORT:ADDR: copies ADDR when the entry is for host:port. 1 matched, 0 not (or
+ * resolve is NULL), -1 malformed. */
+int el_cli_resolve_addr(const char *resolve, const char *host, unsigned port, char *addr,
+                        size_t cap);
+/* probe's Autodiscover step (cli_probe_autodiscover.c): tries the POX endpoints in phone
+ * order, prints a line per endpoint; 0 with eas_url set, or -1 when none gave one. */
+struct el_eas_profile;
+struct curl_slist;
+struct el__cli_ad_opts {
+    const char *email, *user, *password; /* borrowed; the password is not kept */
+    const char *token;                   /* bearer token instead of the password, or NULL */
+    unsigned port;                       /* 443 unless a test says otherwise */
+    struct curl_slist *resolve;          /* borrowed; CURLOPT_RESOLVE entries */
+    const char *ca_file;
+    int trust_none;
+    const struct el_eas_profile *profile;
+    int verbose;
+};
+int el__cli_autodiscover(const struct el__cli_ad_opts *o, char *eas_url, size_t cap);
+
+struct el_tls_policy;
+/* The TLS policies of every device profile, or of the one named; the count (0: unknown name). */
+int el_cli_tls_policies(const char *profile, struct el_tls_policy *out, unsigned cap);
 
 #endif

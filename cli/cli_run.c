@@ -1,6 +1,7 @@
 /* cli_run.c - `easload run SCENARIO`: loads the scenario once to read scenario{...}, applies
  * the flags over it (flags win), checks the target is loopback unless --allow-remote, builds
- * the users table (CSV or pattern) and hands the run to the engine.
+ * the users table (CSV or pattern), takes --shard I/N (the slice this process runs) and hands
+ * the run to the engine.
  * Owns: the run's configuration. Uses: cli.h, core/engine.h, lua/ (scenario reading). */
 #include "cli.h"
 
@@ -22,6 +23,7 @@
 #endif
 
 #define DEFAULT_USERS 100
+#define SHARDS_MAX    100000
 
 static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
@@ -32,6 +34,20 @@ static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
         return -1;
     *out = (uint32_t)v;
     return 0;
+}
+
+/* "I/N" -> shard I of N (0-based). 0 or -1. */
+static int parse_shard(const char *s, uint32_t *i, uint32_t *n)
+{
+    char a[16];
+    const char *slash = strchr(s, '/');
+    if (slash == NULL || (size_t)(slash - s) >= sizeof(a))
+        return -1;
+    memcpy(a, s, (size_t)(slash - s));
+    a[slash - s] = '\0';
+    if (parse_u32(a, 0, SHARDS_MAX - 1, i) < 0 || parse_u32(slash + 1, 1, SHARDS_MAX, n) < 0)
+        return -1;
+    return *i < *n ? 0 : -1;
 }
 
 static void raise_nofile(void)
@@ -66,7 +82,7 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
     const char *target = NULL, *devices = NULL, *ramp = NULL, *duration = NULL, *users = NULL;
     const char *pattern = NULL, *user_count = NULL, *out = "results", *workers = NULL;
     const char *ca = NULL, *admin = NULL, *profile = NULL, *seed = NULL, *log = NULL;
-    const char *threshold = NULL;
+    const char *threshold = NULL, *shard = NULL;
     int insecure = 0, allow_remote = 0, no_progress = 0;
     const struct el_cli_flag flags[] = {
         {"--target", 't', 1, &target, NULL},
@@ -87,6 +103,7 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
         {"--log", 0, 1, &log, NULL},
         {"--allow-remote", 0, 0, NULL, &allow_remote},
         {"--no-progress", 0, 0, NULL, &no_progress},
+        {"--shard", 0, 1, &shard, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     const char *pos[1];
@@ -273,6 +290,10 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
         while (n > 0 && c->admin_url[n - 1] == '/')
             c->admin_url[--n] = '\0';
     }
+    if (shard && parse_shard(shard, &c->shard, &c->shards) < 0) {
+        el_cli_error(cmd, "--shard: I/N with 0 <= I < N <= %u (e.g. 0/4)", SHARDS_MAX);
+        bad = 1;
+    }
     if (ca)
         snprintf(c->ca_file, sizeof(c->ca_file), "%s", ca);
     c->insecure = insecure;
@@ -314,11 +335,18 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
     }
     c->progress = no_progress ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
     raise_nofile();
+    uint32_t first, end;
+    el_engine_shard_range(c, &first, &end);
+    char shard_note[96] = "";
+    if (c->shards > 1)
+        snprintf(shard_note, sizeof(shard_note), " (shard %u/%u: devices %u..%u)", c->shard,
+                 c->shards, first + 1, end);
     fprintf(stderr,
-            "easload run: %s: %u devices, %u users, %u worker(s), ramp %.0fs, duration %.0fs, "
+            "easload run: %s: %u devices%s, %u users, %u worker(s), ramp %.0fs, duration %.0fs, "
             "target %s\n",
-            c->name, c->devices, c->nusers, c->workers < c->devices ? c->workers : c->devices,
-            (double)c->ramp_us / 1e6, (double)c->duration_us / 1e6, c->target);
+            c->name, c->devices, shard_note, c->nusers,
+            c->workers < end - first ? c->workers : end - first, (double)c->ramp_us / 1e6,
+            (double)c->duration_us / 1e6, c->target);
     int x = el_engine_run(c, out);
     el_engine_config_close(c);
     free(c);

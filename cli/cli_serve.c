@@ -1,5 +1,6 @@
-/* cli_serve.c - `easload serve`: flags, the EAS state, the HTTP listeners, then wait for
- * SIGTERM/SIGINT or --duration and stop gracefully.
+/* cli_serve.c - `easload serve`: flags (incl. the throttling knobs and --fault SPECs of issue 8,
+ * docs/server.md), the EAS state, the HTTP listeners, then wait for SIGTERM/SIGINT or --duration
+ * and stop gracefully.
  * Owns: the state and the server for the run. Uses: cli.h, server/srv.h, server/srv_http.h.
  * The only place that writes the "listening on" lines to stdout (tests parse them). */
 #include "cli.h"
@@ -36,6 +37,8 @@ static int parse_num(const char *s, const char *what, unsigned long long max,
             mul = 1024, end++;
         else if (*end == 'm' || *end == 'M')
             mul = 1024 * 1024, end++;
+        else if (*end == 'g' || *end == 'G')
+            mul = 1024ull * 1024 * 1024, end++;
     } else if (strcmp(what, "seconds") == 0) {
         if (*end == 's')
             end++;
@@ -102,11 +105,28 @@ static int wait_for_stop(int rd, unsigned long long duration_s)
     }
 }
 
+/* The flags' values, handed from el_cli_serve to serve(). Strings borrowed from argv. */
+struct serve_args {
+    const char *listen, *tls_listen, *cert, *key, *chain, *cert_fixture, *admin, *users;
+    const char *users_file;
+    const char *tokens_file; /* --issue-tokens (issue 7) */
+    const char *client_ca;   /* --client-ca (issue 7) */
+    int allow_remote;
+    unsigned long long n_users, n_seed, n_workers, n_body, n_dur, n_items, n_max_dev, n_quota;
+    struct el_srv_limits_config limits;
+    const char *const *faults; /* NULL-terminated */
+};
+
+static int serve(const struct el_cli_cmd *cmd, const struct serve_args *a);
+
 int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
 {
     const char *listen = NULL, *tls_listen = NULL, *cert = NULL, *key = NULL, *chain = NULL;
     const char *admin = NULL, *users = NULL, *users_file = NULL, *seed = NULL, *workers = NULL;
     const char *max_body = NULL, *duration = NULL, *items = NULL, *max_devices = NULL;
+    const char *cert_fixture = NULL, *tokens_file = NULL, *client_ca = NULL;
+    const char *max_dev_user = NULL, *max_conc = NULL, *budget = NULL, *retry_after = NULL;
+    const char *quota = NULL, *redirect = NULL, *fault = NULL;
     int allow_remote = 0;
     const struct el_cli_flag flags[] = {
         {"--listen", 0, 1, &listen, NULL},
@@ -114,12 +134,22 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
         {"--cert", 0, 1, &cert, NULL},
         {"--key", 0, 1, &key, NULL},
         {"--chain", 0, 1, &chain, NULL},
+        {"--cert-fixture", 0, 1, &cert_fixture, NULL},
+        {"--issue-tokens", 0, 1, &tokens_file, NULL},
+        {"--client-ca", 0, 1, &client_ca, NULL},
         {"--admin", 0, 1, &admin, NULL},
         {"--users", 0, 1, &users, NULL},
         {"--users-file", 0, 1, &users_file, NULL},
         {"--seed", 0, 1, &seed, NULL},
         {"--items", 0, 1, &items, NULL},
         {"--max-devices", 0, 1, &max_devices, NULL},
+        {"--max-devices-per-user", 0, 1, &max_dev_user, NULL},
+        {"--max-concurrency-per-user", 0, 1, &max_conc, NULL},
+        {"--budget-per-user", 0, 1, &budget, NULL},
+        {"--retry-after", 0, 1, &retry_after, NULL},
+        {"--mailbox-quota", 0, 1, &quota, NULL},
+        {"--redirect", 0, 1, &redirect, NULL},
+        {"--fault", 0, 1, &fault, NULL},
         {"--workers", 0, 1, &workers, NULL},
         {"--max-body", 0, 1, &max_body, NULL},
         {"--duration", 0, 1, &duration, NULL},
@@ -133,7 +163,14 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
         return prc > 0 ? EL_EXIT_OK : EL_EXIT_USAGE;
 
     unsigned long long n_users = 100, n_seed = 1, n_workers = 0, n_body = 16u << 20, n_dur = 0;
-    unsigned long long n_items = 0, n_max_dev = 0;
+    /* 10 device partnerships per mailbox, as Exchange (EASMaxDevices); 0 = no limit */
+    unsigned long long n_items = 0, n_max_dev = 10, n_conc = 0, n_retry = 5, n_quota = 0;
+    if (max_devices && max_dev_user) {
+        el_cli_error(cmd, "--max-devices and --max-devices-per-user are the same flag: give one");
+        return EL_EXIT_USAGE;
+    }
+    if (max_dev_user)
+        max_devices = max_dev_user;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     n_workers = cores > 0 ? (unsigned long long)cores : 1;
     struct {
@@ -143,7 +180,10 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
         {users, "--users", "count", 1, 10000000, &n_users},
         {seed, "--seed", "count", 0, UINT64_MAX, &n_seed},
         {items, "--items", "count", 0, 100000, &n_items},
-        {max_devices, "--max-devices", "count", 0, 1000000, &n_max_dev},
+        {max_devices, "--max-devices-per-user", "count", 0, 1000000, &n_max_dev},
+        {max_conc, "--max-concurrency-per-user", "count", 0, 1000000, &n_conc},
+        {retry_after, "--retry-after", "seconds", 0, 86400, &n_retry},
+        {quota, "--mailbox-quota", "bytes", 0, 1ull << 50, &n_quota},
         {workers, "--workers", "count", 1, 256, &n_workers},
         {max_body, "--max-body", "bytes", 1, 1ull << 30, &n_body},
         {duration, "--duration", "seconds", 1, 365ull * 86400, &n_dur},
@@ -155,14 +195,94 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
         if (parse_num(nums[i].val, nums[i].what, nums[i].max, &v) < 0 || v < nums[i].min) {
             el_cli_error(cmd, "%s: bad value '%s' (%llu..%llu%s)", nums[i].flag, nums[i].val,
                          nums[i].min, nums[i].max,
-                         strcmp(nums[i].what, "count") == 0 ? "" : ", suffix k/M or s/m/h");
+                         strcmp(nums[i].what, "count") == 0 ? "" : ", suffix k/M/G or s/m/h");
             return EL_EXIT_USAGE;
         }
         *nums[i].out = v;
     }
+    unsigned n_budget = 0, n_window = 60;
+    if (budget && el_srv_limits_parse_budget(budget, &n_budget, &n_window) < 0) {
+        el_cli_error(cmd, "--budget-per-user: bad value '%s' (N/60s, N/5m, N/1h or N per 60 s)",
+                     budget);
+        return EL_EXIT_USAGE;
+    }
+    /* --fault is repeatable: gather every occurrence (el_cli_parse keeps the last) */
+    const char **faults = calloc((size_t)argc + 1, sizeof(*faults));
+    if (faults == NULL) {
+        el_cli_error(cmd, "out of memory");
+        return EL_EXIT_FATAL;
+    }
+    size_t nfaults = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--fault") == 0 && i + 1 < argc)
+            faults[nfaults++] = argv[++i];
+        else if (strncmp(argv[i], "--fault=", 8) == 0)
+            faults[nfaults++] = argv[i] + 8;
+    }
+    (void)fault;
+    int code = serve(cmd, &(struct serve_args){
+                              .listen = listen,
+                              .tls_listen = tls_listen,
+                              .cert = cert,
+                              .key = key,
+                              .chain = chain,
+                              .cert_fixture = cert_fixture,
+                              .tokens_file = tokens_file,
+                              .client_ca = client_ca,
+                              .admin = admin,
+                              .users = users,
+                              .users_file = users_file,
+                              .allow_remote = allow_remote,
+                              .n_users = n_users,
+                              .n_seed = n_seed,
+                              .n_workers = n_workers,
+                              .n_body = n_body,
+                              .n_dur = n_dur,
+                              .n_items = n_items,
+                              .n_max_dev = n_max_dev,
+                              .n_quota = n_quota,
+                              .limits = {.max_concurrency = (unsigned)n_conc,
+                                         .budget = n_budget,
+                                         .budget_window_s = n_window,
+                                         .retry_after_s = (unsigned)n_retry,
+                                         .redirect = redirect},
+                              .faults = faults,
+                          });
+    free(faults);
+    return code;
+}
+
+/* The run itself, once the flags are read. */
+static int serve(const struct el_cli_cmd *cmd, const struct serve_args *a)
+{
+    const char *listen = a->listen, *tls_listen = a->tls_listen, *cert = a->cert, *key = a->key;
+    const char *chain = a->chain, *admin = a->admin, *users = a->users;
+    const char *users_file = a->users_file, *cert_fixture = a->cert_fixture;
+    int allow_remote = a->allow_remote;
+    unsigned long long n_users = a->n_users, n_seed = a->n_seed, n_workers = a->n_workers;
+    unsigned long long n_body = a->n_body, n_dur = a->n_dur, n_items = a->n_items;
+    unsigned long long n_max_dev = a->n_max_dev;
     if (users && users_file) {
         el_cli_error(cmd, "--users and --users-file exclude each other");
         return EL_EXIT_USAGE;
+    }
+    /* --cert-fixture DIR/NAME: a chain of `easload certs make` (cert.pem holds the leaf and what
+     * the server sends after it, key.pem its key) */
+    char fx_cert[1024], fx_key[1024];
+    if (cert_fixture) {
+        if (cert || key || chain) {
+            el_cli_error(cmd, "--cert-fixture excludes --cert, --key and --chain");
+            return EL_EXIT_USAGE;
+        }
+        if ((size_t)snprintf(fx_cert, sizeof(fx_cert), "%s/cert.pem", cert_fixture) >=
+                sizeof(fx_cert) ||
+            (size_t)snprintf(fx_key, sizeof(fx_key), "%s/key.pem", cert_fixture) >=
+                sizeof(fx_key)) {
+            el_cli_error(cmd, "--cert-fixture: path too long");
+            return EL_EXIT_USAGE;
+        }
+        cert = fx_cert;
+        key = fx_key;
     }
     if (tls_listen && (cert == NULL || key == NULL)) {
         el_cli_error(cmd, "--tls-listen needs --cert and --key");
@@ -190,6 +310,7 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
     scfg.seed = n_seed;
     scfg.items_per_folder = (unsigned)n_items;
     scfg.max_devices = (unsigned)n_max_dev;
+    scfg.mailbox_quota_bytes = a->n_quota;
     struct el_srv_state *st = NULL;
     int rc = el_srv_state_new(&scfg, &st, &err);
     if (rc < 0) {
@@ -206,6 +327,11 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
         .allow_remote = allow_remote,
         .workers = (unsigned)n_workers,
         .max_body_bytes = (size_t)n_body,
+        .limits = a->limits,
+        .faults = a->faults,
+        .seed = n_seed,
+        .tokens_file = a->tokens_file,
+        .client_ca_file = a->client_ca,
     };
     struct el_srv_http *h = NULL;
     rc = el_srv_http_start(&hcfg, st, &h, &err);

@@ -76,8 +76,13 @@ struct el_eas_profile {
     unsigned heartbeat_s;    /* Ping HeartbeatInterval it asks for */
     int accepts_wildcard;    /* certificate profile (issue 7) */
     int honours_retry_after; /* else exponential back-off */
+    int tls_security_level;  /* OpenSSL level its TLS stack behaves like (issue 7): 2 refuses
+                                SHA-1 signatures and RSA-1024, 0 accepts them */
 };
 const struct el_eas_profile *el_eas_profile_lookup(const char *name); /* NULL if unknown */
+/* The device's certificate policy for core/http (el_http_conn_set_tls_policy): its security
+ * level, and no wildcards unless accepts_wildcard. */
+void el_eas_profile_tls_policy(const struct el_eas_profile *p, struct el_http_tls_policy *out);
 extern const struct el_eas_profile el_eas_profiles[];                  /* NULL name ends */
 
 /* ---- device state ------------------------------------------------------------------------ */
@@ -113,6 +118,9 @@ struct el_eas_device {
     struct curl_slist *headers_rfc822;
     uint32_t client_id_seq;               /* ClientId counter for Add and SendMail */
     int wiped;                            /* a remote wipe was acknowledged: the device stops */
+    /* added (issue 10): the HeartbeatInterval bound a server gave with Ping status 5 (0 = none
+     * known); later Pings ask for a value inside [ping_min_s, ping_max_s], as phones do */
+    unsigned ping_min_s, ping_max_s;
 };
 
 /* Makes a device: profile by name, credentials (secret; only the precomputed header keeps
@@ -121,6 +129,10 @@ int el_eas_device_init(struct el_eas_device *d, const struct el_eas_profile *p, 
                        const char *user, const char *password, const char *base_url,
                        struct el_err *err);
 void el_eas_device_close(struct el_eas_device *d);
+/* Issue 7: authenticates with an OAuth bearer token instead of Basic from now on
+ * ("Authorization: Bearer <token>"; the old header is wiped). 0 or EL_EINVAL (empty token, or
+ * one with characters a header cannot carry) / EL_ENOMEM. */
+int el_eas_device_set_bearer(struct el_eas_device *d, const char *token, struct el_err *err);
 /* Folder by display name ("Inbox"), by id, or by type name ("inbox", "calendar", "contacts",
  * "tasks", "sent", "drafts", "deleted"); NULL if none. */
 struct el_eas_folder *el_eas_device_folder(struct el_eas_device *d, const char *name);

@@ -329,3 +329,30 @@ void el__eas_folders_clear(struct el_eas_device *d)
 {
     d->nfolders = 0;
 }
+
+int el_eas_device_set_bearer(struct el_eas_device *d, const char *token, struct el_err *err)
+{
+    size_t n = token ? strlen(token) : 0;
+    if (n == 0 || n > 4096)
+        return EL_ERR(err, EL_EINVAL, EL_NO_OFFSET, "device %u: bearer token empty or too long",
+                      (unsigned)d->index);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f)
+            return EL_ERR(err, EL_EINVAL, EL_NO_OFFSET,
+                          "device %u: bearer token has a character a header cannot carry",
+                          (unsigned)d->index);
+    static const char prefix[] = "Authorization: Bearer ";
+    char *hdr = malloc(sizeof(prefix) + n);
+    if (hdr == NULL)
+        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "device %u: out of memory", (unsigned)d->index);
+    memcpy(hdr, prefix, sizeof(prefix) - 1);
+    memcpy(hdr + sizeof(prefix) - 1, token, n + 1);
+    if (d->auth_header != NULL) {
+        OPENSSL_cleanse(d->auth_header, strlen(d->auth_header));
+        free(d->auth_header);
+    }
+    d->auth_header = hdr;
+    if (el__eas_device_headers(d) < 0)
+        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "device %u: out of memory", (unsigned)d->index);
+    return 0;
+}

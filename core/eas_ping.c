@@ -2,6 +2,10 @@
  * Class its type syncs as; no folders = an empty body (the server's cached Ping). The answer:
  * 1 nothing changed, 2 the changed folder ids (out.changed_folders, out.count), 5 the interval
  * bound, 6 MaxFolders (both in out.count), 3 send a full Ping, 7 run FolderSync.
+ * Status 5 with a HeartbeatInterval is kept in the device (ping_min_s / ping_max_s): like a
+ * phone, the Ping is sent again at once inside the bound (a second round trip), and every later
+ * Ping asks for a value inside it. SOGo answers 5 to any interval above its maximum, after
+ * holding the Ping for that maximum (docs/servers.md).
  * Owns: nothing. Uses: eas_int.h. */
 #include "eas_int.h"
 
@@ -10,6 +14,14 @@
 int el__eas_ping_build(struct el_eas_device *d, struct el_eas_call *c, struct el__eas_req *rq,
                        struct el_err *err)
 {
+    /* inside the bounds a server gave (status 5); the call keeps what was asked, so the
+     * engine's timeout and the status 5 handling below see the value sent */
+    unsigned hb = c->in.heartbeat_s ? c->in.heartbeat_s : d->profile->heartbeat_s;
+    if (d->ping_max_s != 0 && hb > d->ping_max_s)
+        hb = d->ping_max_s;
+    if (d->ping_min_s != 0 && hb < d->ping_min_s)
+        hb = d->ping_min_s;
+    c->in.heartbeat_s = hb;
     if (c->in.nfolders == 0)
         return 0; /* the cached form: no body */
     if (c->in.nfolders > 16)
@@ -18,8 +30,7 @@ int el__eas_ping_build(struct el_eas_device *d, struct el_eas_call *c, struct el
     struct el_wbxml_encoder *e = &rq->enc;
     el_wbxml_encoder_init(e, rq->body);
     el_wbxml_start(e, EL_PING_PING);
-    el_wbxml_uint(e, EL_PING_HEARTBEATINTERVAL,
-                  c->in.heartbeat_s ? c->in.heartbeat_s : d->profile->heartbeat_s);
+    el_wbxml_uint(e, EL_PING_HEARTBEATINTERVAL, hb);
     el_wbxml_start(e, EL_PING_FOLDERS);
     for (unsigned i = 0; i < c->in.nfolders; i++) {
         struct el_eas_folder *f = el__eas_folder_arg(d, c->in.folders[i], 2, "Ping", err);
@@ -79,6 +90,17 @@ int el__eas_ping_finish(struct el__eas_px *px)
         c->out.count = px->u.ping.limit;
         snprintf(c->out.detail, sizeof(c->out.detail), "Ping status %d: server %s is %u", status,
                  status == 5 ? "heartbeat bound" : "MaxFolders", px->u.ping.limit);
+    }
+    unsigned limit = px->u.ping.limit, sent = c->in.heartbeat_s;
+    if (status == 5 && limit != 0 && sent != 0 && limit != sent) {
+        if (limit < sent)
+            px->d->ping_max_s = limit;
+        else
+            px->d->ping_min_s = limit;
+        if (c->step == 0 && c->in.nfolders > 0) {
+            c->step = 1; /* once: the same Ping inside the bound */
+            return 1;
+        }
     }
     return 0;
 }

@@ -1,6 +1,6 @@
 /* eas_profile.c - the device profiles a scenario picks by name: what a phone sends (DeviceType,
  * User-Agent, Model, OS, protocol version, Ping heartbeat) and how it behaves (wildcard
- * certificates, Retry-After or exponential back-off). One row per profile.
+ * certificates, TLS security level, Retry-After or exponential back-off). One row per profile.
  * Owns: nothing (a constant table). Uses: eas.h. */
 #include "eas.h"
 
@@ -19,6 +19,7 @@ const struct el_eas_profile el_eas_profiles[] = {
         .heartbeat_s = 295,
         .accepts_wildcard = 1,
         .honours_retry_after = 1,
+        .tls_security_level = 2,
     },
     {
         /* iOS 16.1 (build 20B82) Mail on an iPhone 14 (iPhone14,7): speaks 16.1. */
@@ -31,6 +32,7 @@ const struct el_eas_profile el_eas_profiles[] = {
         .heartbeat_s = 900,
         .accepts_wildcard = 1,
         .honours_retry_after = 1,
+        .tls_security_level = 2,
     },
     {
         /* Outlook 2016+ for Windows (Click-to-Run) with an Outlook.com/EAS account. */
@@ -43,6 +45,7 @@ const struct el_eas_profile el_eas_profiles[] = {
         .heartbeat_s = 1200,
         .accepts_wildcard = 1,
         .honours_retry_after = 1,
+        .tls_security_level = 2,
     },
     {
         /* Windows Mobile 6.1 Pocket PC (HTC Touch Diamond): 12.1 against Exchange 2007 SP1,
@@ -57,6 +60,7 @@ const struct el_eas_profile el_eas_profiles[] = {
         .heartbeat_s = 1800,
         .accepts_wildcard = 0,
         .honours_retry_after = 0,
+        .tls_security_level = 0,
     },
     {.name = NULL},
 };
@@ -69,4 +73,10 @@ const struct el_eas_profile *el_eas_profile_lookup(const char *name)
         if (strcasecmp(p->name, name) == 0)
             return p;
     return NULL;
+}
+
+void el_eas_profile_tls_policy(const struct el_eas_profile *p, struct el_http_tls_policy *out)
+{
+    out->security_level = p->tls_security_level;
+    out->no_wildcards = !p->accepts_wildcard;
 }

@@ -12,6 +12,8 @@
 
 #include <openssl/x509.h>
 
+#include "tls.h"
+
 const char *el_eas_class_name(int cls)
 {
     static const char *const names[] = {
@@ -333,13 +335,20 @@ int el__eas_classify_http(struct el_eas_device *d, struct el_eas_call *c,
     }
     if (hr->curl_code != CURLE_OK || hr->status == 0) {
         int code = hr->curl_code;
-        if (hr->tls_verify_error != 0 || is_tls_code(code)) {
+        if (hr->tls_verify_error != 0 || is_tls_code(code) || el_tls_classify(hr) != EL_TLS_OK) {
             c->out.cls = EL_EAS_CLASS_TLS;
+            /* the class and the phone's code first (core/tls.h), so logs name them */
+            int tc = el_tls_classify(hr);
+            if (tc == EL_TLS_OK)
+                tc = EL_TLS_HANDSHAKE_FAILED;
             if (hr->tls_verify_error != 0)
-                snprintf(c->out.detail, sizeof(c->out.detail), "TLS: certificate %s (%ld)",
+                snprintf(c->out.detail, sizeof(c->out.detail),
+                         "TLS %s 0x%08X: certificate %s (%ld)", el_tls_class_name(tc),
+                         (unsigned)el_tls_class_code(tc),
                          X509_verify_cert_error_string(hr->tls_verify_error), hr->tls_verify_error);
             else
-                snprintf(c->out.detail, sizeof(c->out.detail), "TLS: curl %d: %.120s", code,
+                snprintf(c->out.detail, sizeof(c->out.detail), "TLS %s 0x%08X: curl %d: %.100s",
+                         el_tls_class_name(tc), (unsigned)el_tls_class_code(tc), code,
                          hdr(hr->curl_error));
         } else {
             c->out.cls =

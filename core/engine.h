@@ -70,7 +70,12 @@ struct el_engine_config {
     char lua_dir[1024];  /* folder holding the easload/ Lua helpers */
     int log_level;       /* EL_LOG_* */
     int progress;        /* 0 none, 1 TTY line, 2 plain lines */
-    /* one worker's slice: devices g with g % nworkers == worker_id */
+    /* --shard i/N: this process runs slice i (0-based, like a Kubernetes completion index) of
+     * the global population, devices [devices * i / N, devices * (i + 1) / N), and arrivals
+     * a with a % N == i; 0/1 = the whole run. Device numbers, users, seeds and profiles are
+     * those of the unsharded run, so merged shard results equal it. */
+    uint32_t shard, shards;
+    /* one worker's part of the slice: every nworkers-th device of it from the worker_id-th */
     unsigned worker_id, nworkers;
     int progress_fd; /* >= 0: a worker sends progress records here */
 };
@@ -101,6 +106,9 @@ int el_engine_users_pattern(struct el_engine_config *c, const char *pattern, uin
 int el_engine_parse_duration(const char *s, int64_t *out_us);
 /* 1 when url's host is loopback (127.0.0.0/8, localhost, [::1]). */
 int el_engine_url_is_loopback(const char *url);
+
+/* The shard's slice of global device numbers: [*first, *end). */
+void el_engine_shard_range(const struct el_engine_config *c, uint32_t *first, uint32_t *end);
 
 /* Runs one worker in this process: its slice of the devices, until the duration ends, every
  * device has finished, or SIGINT/SIGTERM (graceful: in-flight requests are canceled, coroutines

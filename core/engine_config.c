@@ -29,6 +29,16 @@ void el_engine_config_init(struct el_engine_config *c)
     c->log_level = EL_LOG_INFO;
     c->progress_fd = -1;
     c->user_count = 0;
+    c->shard = 0;
+    c->shards = 1;
+}
+
+void el_engine_shard_range(const struct el_engine_config *c, uint32_t *first, uint32_t *end)
+{
+    uint64_t n = c->shards ? c->shards : 1;
+    uint64_t i = c->shard < n ? c->shard : n - 1;
+    *first = (uint32_t)((uint64_t)c->devices * i / n);
+    *end = (uint32_t)((uint64_t)c->devices * (i + 1) / n);
 }
 
 static void users_free(struct el_engine_config *c)

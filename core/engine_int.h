@@ -105,14 +105,44 @@ struct el__eng_dev {
     uint32_t requests; /* round trips so far (reconnect accounting) */
 };
 
-/* Progress record a forked worker writes to its pipe once a second (atomic: < PIPE_BUF). */
+/* Progress latencies of a forked worker: a coarse log-linear histogram (16 buckets per power of
+ * two from 1 us, < 6.25% wide; the last bucket takes everything from 2^32 us up), counted since
+ * the start, so the parent sums the workers' latest records and reads a merged p99 off it.
+ * Only the live line uses it; results keep the exact histograms. */
+#define EL__PROG_SUB     16
+#define EL__PROG_BUCKETS (32 * EL__PROG_SUB)
+
+static inline unsigned el__eng_prog_bucket(int64_t us)
+{
+    if (us < 1)
+        return 0;
+    unsigned m = 63u - (unsigned)__builtin_clzll((unsigned long long)us); /* 2^m <= us */
+    if (m >= 32)
+        return EL__PROG_BUCKETS - 1;
+    unsigned sub = m >= 4 ? (unsigned)(us >> (m - 4)) & 15u : (unsigned)(us << (4 - m)) & 15u;
+    return m * EL__PROG_SUB + sub;
+}
+
+/* The middle of bucket i in microseconds. */
+static inline int64_t el__eng_prog_value(unsigned i)
+{
+    unsigned m = i / EL__PROG_SUB, sub = i % EL__PROG_SUB;
+    double lo = (double)(1ull << m) * (1.0 + sub / 16.0);
+    return (int64_t)(lo + (double)(1ull << m) / 32.0);
+}
+
+/* Progress record a forked worker writes to its pipe once a second: one write, atomic because
+ * it is under PIPE_BUF; the pipe is non-blocking, so a parent that falls behind costs a record,
+ * never a stalled worker. */
 struct el__eng_progress {
     uint32_t worker;
     uint32_t active;
     uint64_t requests, errors;
-    int64_t p99_us;
+    int64_t p99_us; /* this worker's own, exact */
     int done;
+    uint32_t lat[EL__PROG_BUCKETS]; /* since the start: requests by latency bucket */
 };
+_Static_assert(sizeof(struct el__eng_progress) <= 4096, "a progress record fits in PIPE_BUF");
 
 struct el_engine {
     const struct el_engine_config *cfg; /* borrowed */
@@ -145,6 +175,7 @@ struct el_engine {
     uint32_t pending_head;
     uint32_t rr; /* next device to try */
     /* progress */
+    uint32_t *prog_lat; /* owned, EL__PROG_BUCKETS counts; only in a forked worker */
     uint64_t last_requests;
     int progress_tty_line;
     unsigned script_errors_logged;

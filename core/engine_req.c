@@ -4,6 +4,7 @@
  * rounds), REDIRECT -> retry at the new URL, THROTTLED -> Retry-After (capped) or exponential
  * back-off with jitter then one retry, WIPE -> the device stops, Sync status 3 -> resync once.
  * Also admin API calls (easload.deliver) and the request pool.
+ * TLS failures are also counted by class ("tls.untrusted_root", core/tls.h).
  * Owns: the pool of requests (struct el__eng_req). Uses: engine_int.h, eas.h, http.h, results.h. */
 #include "engine_int.h"
 
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tls.h"
 
 #define BODY_MAX        (16u << 20)  /* request body cap */
 #define BODY_KEEP       (256u << 10) /* a pooled body larger than this is released */
@@ -82,7 +85,14 @@ static int ensure_conn(struct el__eng_dev *dev, struct el_err *err)
 {
     if (dev->conn != NULL)
         return 0;
-    return el_http_conn_new(dev->w->http, dev->index, &dev->conn, err);
+    int rc = el_http_conn_new(dev->w->http, dev->index, &dev->conn, err);
+    if (rc < 0)
+        return rc;
+    /* the device judges certificates like its phone (security level, wildcards) */
+    struct el_http_tls_policy tp;
+    el_eas_profile_tls_policy(dev->eas.profile, &tp);
+    el_http_conn_set_tls_policy(dev->conn, &tp);
+    return 0;
 }
 
 static int send_call(struct el__eng_dev *dev, struct el_eas_call *call, struct el_err *err)
@@ -188,6 +198,11 @@ static void record(struct el__eng_dev *dev, const struct el_eas_call *call,
         late = rq->late;
     }
     rq->round_trips++;
+    if (rq->round_trips == 1 && w->cfg->nstages > 0) {
+        /* beside the latency from the intended start, the service time alone (what a tool
+         * with coordinated omission would report), as wrk2 keeps its uncorrected histogram */
+        el_results_record_value(w->res, "uncorrected", now - rq->sent_us);
+    }
     char name[40];
     const char *cmd = el_eas_cmd_name(call->cmd);
     if (call->cmd == EL_EAS_RAW && call->in.raw_cmd)
@@ -195,6 +210,8 @@ static void record(struct el__eng_dev *dev, const struct el_eas_call *call,
     lower_name(cmd, name, sizeof(name));
     el_results_record(w->res, name, el_eas_class_name(call->out.cls), now - from, r->bytes_out,
                       r->bytes_in, el__eng_unix_us(w, rq->sent_us), late);
+    if (w->prog_lat)
+        w->prog_lat[el__eng_prog_bucket(now - from)]++;
     char counter[64];
     if (r->status != 0 && r->status != 200) {
         snprintf(counter, sizeof(counter), "http.%ld", r->status);
@@ -205,6 +222,13 @@ static void record(struct el__eng_dev *dev, const struct el_eas_call *call,
             snprintf(counter, sizeof(counter), "eas.%s.status.%d", name, call->out.status);
             el_results_count(w->res, counter, 1);
         }
+    }
+    if (call->out.cls == EL_EAS_CLASS_TLS) {
+        /* which certificate or handshake failure: "tls.untrusted_root", ... */
+        int tc = el_tls_classify(r);
+        if (tc == EL_TLS_OK)
+            tc = EL_TLS_HANDSHAKE_FAILED;
+        el_results_count(w->res, el_tls_class_counter(tc), 1);
     }
     if (r->new_connection) {
         el_results_count(w->res, "connections.opened", 1);

@@ -7,6 +7,7 @@
 #include "engine_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,13 +62,17 @@ int el_engine_write_outputs(const struct el_engine_config *c, struct el_results 
 {
     char target[600], cfg[1024], path[1200];
     redact_url(c->target, target, sizeof(target));
+    uint32_t first, end;
+    el_engine_shard_range(c, &first, &end);
     size_t n = (size_t)snprintf(cfg, sizeof(cfg),
                                 "{\"devices\":%u,\"ramp_s\":%.3f,\"duration_s\":%.3f,"
                                 "\"workers\":%u,\"users\":%u,\"seed\":%llu,\"insecure\":%s,"
-                                "\"arrival_stages\":%u,\"profiles\":[",
+                                "\"arrival_stages\":%u,\"shard\":%u,\"shards\":%u,"
+                                "\"shard_devices\":[%u,%u],\"profiles\":[",
                                 c->devices, (double)c->ramp_us / 1e6, (double)c->duration_us / 1e6,
                                 c->workers, c->nusers, (unsigned long long)c->seed,
-                                c->insecure ? "true" : "false", c->nstages);
+                                c->insecure ? "true" : "false", c->nstages, c->shard, c->shards,
+                                first, end);
     for (unsigned i = 0; i < c->nshares && n < sizeof(cfg); i++)
         n += (size_t)snprintf(cfg + n, sizeof(cfg) - n, "%s{\"name\":\"%s\",\"weight\":%g}",
                               i ? "," : "", c->shares[i].profile->name, c->shares[i].weight);
@@ -81,9 +86,9 @@ int el_engine_write_outputs(const struct el_engine_config *c, struct el_results 
         .config_json = cfg,
         .start_unix_us = start_us,
         .end_unix_us = end_us,
-        .devices = c->devices,
-        .shard = 0,
-        .shards = 1,
+        .devices = end - first, /* this shard's: merged shards add up to the population */
+        .shard = c->shard,
+        .shards = c->shards ? c->shards : 1,
     };
     int bad = 0;
     struct el_err err = {0};
@@ -119,26 +124,39 @@ struct child {
     int exited;
 };
 
+/* The parent's live line: every worker's latest record counted once (each record holds that
+ * worker's totals since the start), latencies merged bucket by bucket for the p99. */
 static void show_progress(const struct el_engine_config *c, const struct child *ch, unsigned n,
                           int64_t t0, uint64_t *last_req, int final)
 {
     if (c->progress == 0)
         return;
-    uint64_t req = 0, errs = 0;
-    uint32_t active = 0;
-    int64_t p99 = 0;
+    uint64_t req = 0, errs = 0, lat[EL__PROG_BUCKETS] = {0}, total = 0;
+    uint32_t active = 0, first, end;
+    el_engine_shard_range(c, &first, &end);
     for (unsigned i = 0; i < n; i++) {
         req += ch[i].last.requests;
         errs += ch[i].last.errors;
         active += ch[i].last.active;
-        if (ch[i].last.p99_us > p99)
-            p99 = ch[i].last.p99_us;
+        for (unsigned b = 0; b < EL__PROG_BUCKETS; b++)
+            lat[b] += ch[i].last.lat[b];
+    }
+    for (unsigned b = 0; b < EL__PROG_BUCKETS; b++)
+        total += lat[b];
+    int64_t p99 = 0;
+    uint64_t seen = 0, rank = total - total / 100; /* the 99th percentile's sample, 1-based */
+    for (unsigned b = 0; b < EL__PROG_BUCKETS && total > 0; b++) {
+        seen += lat[b];
+        if (seen >= rank) {
+            p99 = el__eng_prog_value(b);
+            break;
+        }
     }
     char line[220];
     snprintf(line, sizeof(line),
-             "[%4llds] devices %u/%u  req/s %llu  requests %llu  errors %llu  p99 %.1fms "
-             "(max of %u workers)",
-             (long long)((unix_now_us() - t0) / 1000000), active, c->devices,
+             "[%4llds] devices %u/%u  req/s %llu  requests %llu  errors %llu  p99 %.1fms  "
+             "workers %u",
+             (long long)((unix_now_us() - t0) / 1000000), active, end - first,
              (unsigned long long)(req - *last_req), (unsigned long long)req,
              (unsigned long long)errs, (double)p99 / 1000.0, n);
     *last_req = req;
@@ -185,6 +203,8 @@ static int run_forked(struct el_engine_config *c, struct el_results *res, const 
         if (pid == 0) {
             /* the worker: signals stay blocked until its loop watches them */
             close(fds[0]);
+            /* a parent that falls behind must never stall the worker */
+            fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
             if (sfd >= 0)
                 close(sfd);
             for (unsigned j = 0; j < k; j++)
@@ -353,8 +373,10 @@ int el_engine_run(struct el_engine_config *c, const char *out_dir)
         c->workers = 1;
     if (c->workers > WORKERS_MAX)
         c->workers = WORKERS_MAX;
-    if (c->workers > c->devices)
-        c->workers = c->devices ? c->devices : 1;
+    uint32_t slice_first, slice_end;
+    el_engine_shard_range(c, &slice_first, &slice_end);
+    if (c->workers > slice_end - slice_first)
+        c->workers = slice_end > slice_first ? slice_end - slice_first : 1;
     int64_t start = 0, end = 0;
     int fatal = 0;
     if (c->workers == 1) {

@@ -1,7 +1,8 @@
 /* engine_sched.c - when devices run: the ramp of the closed model (device g starts at
  * ramp * g / devices), the arrival-rate schedule (arrivals numbered globally, split among
- * workers, each with its intended start so latency is timed from it: no coordinated omission),
- * think and back-off timers, and what happens when a device's coroutine ends.
+ * shards and workers, each with its intended start so latency is timed from it: no
+ * coordinated omission), think and back-off timers, and what happens when a device's coroutine
+ * ends.
  * Owns: nothing beyond the worker's timers. Uses: engine_int.h. */
 #include "engine_int.h"
 
@@ -130,12 +131,12 @@ static void on_arrivals(uv_timer_t *t)
     int64_t now = el__eng_now_us(w);
     double now_s = (double)(now - w->t0_us) / 1e6;
     double due = arrivals_at(c, now_s);
-    unsigned nw = c->nworkers ? c->nworkers : 1;
+    uint64_t step = (uint64_t)(c->nworkers ? c->nworkers : 1) * (c->shards ? c->shards : 1);
     double lo = 0;
     while ((double)(w->next_arrival + 1) <= due && !w->stopping) {
         double at = arrival_time(c, (double)(w->next_arrival + 1), lo, now_s);
         lo = at;
-        w->next_arrival += nw;
+        w->next_arrival += step;
         dispatch(w, w->t0_us + (int64_t)(at * 1e6));
     }
 }
@@ -144,7 +145,8 @@ void el__eng_sched_start(struct el_engine *w)
 {
     const struct el_engine_config *c = w->cfg;
     if (c->nstages > 0) {
-        w->next_arrival = c->worker_id;
+        /* arrival a goes to shard a % shards, there to worker (a / shards) % nworkers */
+        w->next_arrival = c->shard + (uint64_t)c->worker_id * (c->shards ? c->shards : 1);
         uv_timer_start(&w->arrivals, on_arrivals, 0, ARRIVAL_TICK_MS);
         return;
     }

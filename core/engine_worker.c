@@ -46,9 +46,11 @@ static void progress_line(struct el_engine *w, int final)
     int64_t p99 = 0;
     el_results_totals(w->res, &req, &errs, &p99);
     if (w->cfg->progress_fd >= 0) {
-        struct el__eng_progress p = {w->cfg->worker_id, w->active, req, errs, p99, final};
+        struct el__eng_progress p = {w->cfg->worker_id, w->active, req, errs, p99, final, {0}};
+        if (w->prog_lat)
+            memcpy(p.lat, w->prog_lat, sizeof(p.lat));
         ssize_t n = write(w->cfg->progress_fd, &p, sizeof(p));
-        (void)n;
+        (void)n; /* a full pipe (EAGAIN) drops this record; the next one carries the totals */
         return;
     }
     if (w->cfg->progress == 0)
@@ -220,12 +222,20 @@ int el_engine_worker_run(const struct el_engine_config *c, struct el_results *re
         return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "out of memory");
     w->cfg = c;
     w->res = res;
+    if (c->progress_fd >= 0) {
+        w->prog_lat = calloc(EL__PROG_BUCKETS, sizeof(*w->prog_lat));
+        if (w->prog_lat == NULL) {
+            free(w);
+            return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "out of memory");
+        }
+    }
     w->t0_us = el__eng_now_us(w);
     w->t0_unix_us = unix_now_us();
     if (start_unix_us)
         *start_unix_us = w->t0_unix_us;
     int uvrc = uv_loop_init(&w->loop);
     if (uvrc != 0) {
+        free(w->prog_lat);
         free(w);
         return EL_ERR(err, EL_EIO, EL_NO_OFFSET, "uv_loop_init: %s", uv_strerror(uvrc));
     }
@@ -245,11 +255,12 @@ int el_engine_worker_run(const struct el_engine_config *c, struct el_results *re
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 
-    /* devices of this worker: g % nworkers == worker_id */
+    /* devices of this worker: first + worker_id, then every nw-th of the shard's slice */
     unsigned nw = c->nworkers ? c->nworkers : 1;
-    uint32_t n = 0;
-    if (c->devices > c->worker_id)
-        n = (c->devices - c->worker_id + nw - 1) / nw;
+    uint32_t first, end, n = 0;
+    el_engine_shard_range(c, &first, &end);
+    if (end - first > c->worker_id)
+        n = (end - first - c->worker_id + nw - 1) / nw;
     w->devs = calloc(n ? n : 1, sizeof(*w->devs));
     struct el_http_opts ho = {0};
     ho.ca_file = c->ca_file[0] ? c->ca_file : NULL;
@@ -290,7 +301,7 @@ int el_engine_worker_run(const struct el_engine_config *c, struct el_results *re
     for (uint32_t i = 0; i < n; i++) {
         struct el__eng_dev *dev = &w->devs[i];
         dev->w = w;
-        dev->index = c->worker_id + i * nw;
+        dev->index = first + c->worker_id + i * nw;
         dev->co_ref = LUA_NOREF;
         uint64_t z = c->seed * 0x9E3779B97F4A7C15ull + dev->index + 1;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -333,6 +344,7 @@ fail_loop:
         el__eng_log(w, -1, EL_LOG_WARN, "engine", "handles left open at the end");
     free_reqs(w);
     free(w->devs);
+    free(w->prog_lat);
     if (end_unix_us)
         *end_unix_us = unix_now_us();
     free(w);

@@ -28,6 +28,10 @@ struct el_http_opts {
     unsigned group_size;         /* devices per multi handle; 0 = 200 */
     int bind_source;             /* 1 = a source address 127.x.y.z per device (loopback only) */
     size_t max_body_bytes;       /* cap of one response body; 0 = 64 MiB */
+    int trust_none;              /* 1 = an empty CA store (a phone without the private root);
+                                    overrides ca_file (issue 7) */
+    struct curl_slist *resolve;  /* borrowed, outlives the loop: CURLOPT_RESOLVE entries
+                                    "HOST:PORT:ADDR" for every connection; NULL = none */
 };
 
 struct el_http_loop;
@@ -41,12 +45,27 @@ int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el
  * afterwards until its close callbacks have fired (uv_run(loop, UV_RUN_DEFAULT)). */
 void el_http_loop_free(struct el_http_loop *hl);
 
+/* What a device accepts of a server's certificate (issue 7; core/tls.h turns failures into
+ * classes). Applied to the connections it opens from now on. */
+struct el_http_tls_policy {
+    int security_level;          /* OpenSSL security level; -1 = OpenSSL's default. 2 rejects
+                                    SHA-1 signatures and RSA keys under 2048 bits */
+    int no_wildcards;            /* 1 = a wildcard SAN does not cover the host (X509_V_ERR_
+                                    HOSTNAME_MISMATCH with tls_wildcard_match set) */
+};
+
 /* A device's connection. device_index numbers devices globally (source address, group). */
 int el_http_conn_new(struct el_http_loop *hl, uint32_t device_index, struct el_http_conn **out,
                      struct el_err *err);
 /* Aborts a running request (its callback runs with EL_ECANCELED first), closes the
  * connection. NULL does nothing. */
 void el_http_conn_free(struct el_http_conn *c);
+/* Sets the device's TLS policy (copied). Without a call: security level -1, wildcards accepted. */
+void el_http_conn_set_tls_policy(struct el_http_conn *c, const struct el_http_tls_policy *p);
+/* The device's client certificate and key (PEM files; paths copied by curl), presented when a
+ * server asks in the handshake (issue 7). NULL, NULL = none. */
+void el_http_conn_set_client_cert(struct el_http_conn *c, const char *cert_file,
+                                  const char *key_file);
 
 struct el_http_req {
     const char *method;          /* "POST", "OPTIONS", "GET" */
@@ -65,6 +84,11 @@ struct el_http_result {
     const char *curl_error;      /* curl's error text, "" if none; valid during the callback */
     long status;                 /* HTTP status, 0 if none was received */
     long tls_verify_error;       /* X509 verify error seen in the handshake (X509_V_OK = 0) */
+    int tls_error_depth;         /* chain depth of that error (0 = the leaf) */
+    int tls_wildcard_match;      /* host name mismatch where the leaf matches only through a
+                                    wildcard the policy rejects */
+    int tls_cert_requested;      /* the server asked for a client certificate and the device
+                                    had none to present (issue 7) */
     int64_t dns_us, connect_us, tls_us, ttfb_us, total_us;
     uint64_t bytes_out;          /* request headers + body */
     uint64_t bytes_in;           /* response headers + body */
@@ -77,6 +101,9 @@ struct el_http_result {
     const char *ms_throttle;     /* X-MS-ASThrottle */
     const char *ms_rp;           /* X-MS-RP */
     const char *ms_versions;     /* MS-ASProtocolVersions (OPTIONS; added for core/eas) */
+    const char *ms_commands;     /* MS-ASProtocolCommands (OPTIONS; added for probe, issue 7) */
+    const char *location;        /* Location (a redirect in front of EAS; probe) */
+    const char *www_authenticate; /* WWW-Authenticate (401: which schemes; probe) */
 };
 
 typedef void el_http_done_fn(void *ctx, const struct el_http_result *r);

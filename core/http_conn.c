@@ -8,30 +8,93 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/x509_vfy.h>
+#include <arpa/inet.h>
 
-/* OpenSSL verify callback: remember the first verification error for the result. */
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+/* OpenSSL verify callback: remember the first verification error for the result, where in the
+ * chain it was, and whether a name mismatch is a wildcard the policy refused. */
 static int on_verify(int ok, X509_STORE_CTX *xs)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
     struct el_http_conn *c = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
-    if (!ok && c && c->tls_verify_error == X509_V_OK)
-        c->tls_verify_error = X509_STORE_CTX_get_error(xs);
+    if (!ok && c && c->tls_verify_error == X509_V_OK) {
+        int e = X509_STORE_CTX_get_error(xs);
+        c->tls_verify_error = e;
+        c->tls_error_depth = X509_STORE_CTX_get_error_depth(xs);
+        X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+        if (e == X509_V_ERR_HOSTNAME_MISMATCH && leaf && c->tls_policy.no_wildcards)
+            c->tls_wildcard_match = X509_check_host(leaf, c->tls_host, 0, 0, NULL) == 1;
+    }
     return ok;
+}
+
+/* OpenSSL calls this only when the server asks for a client certificate and none is set: note
+ * it, present none (h2o, for one, then closes the connection without an alert). Like on_verify
+ * it runs only inside a handshake, while the conn is alive: no callback here may run at close
+ * (curl keeps and closes connections after the conn is freed). */
+static int on_client_cert(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+    (void)x509;
+    (void)pkey;
+    struct el_http_conn *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (c)
+        c->tls_cert_requested = 1;
+    return 0;
+}
+
+/* Arms OpenSSL's own host check on ctx (so a mismatch is a verify error the callback sees, and
+ * the policy can refuse wildcards): the host of the transfer's URL. */
+static void set_verify_host(struct el_http_conn *c, CURL *easy, SSL_CTX *ctx)
+{
+    char *url = NULL;
+    char *host = NULL;
+    c->tls_host[0] = '\0';
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL)
+        return;
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && strlen(host) < 256) {
+        size_t n = strlen(host);
+        X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
+        if (host[0] == '[' && n > 2) { /* IPv6 literal */
+            memcpy(c->tls_host, host + 1, n - 2);
+            c->tls_host[n - 2] = '\0';
+            X509_VERIFY_PARAM_set1_ip_asc(vp, c->tls_host);
+        } else {
+            unsigned char a[4];
+            memcpy(c->tls_host, host, n + 1);
+            if (inet_pton(AF_INET, host, a) == 1) {
+                X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+            } else {
+                X509_VERIFY_PARAM_set1_host(vp, host, 0);
+                X509_VERIFY_PARAM_set_hostflags(
+                    vp, c->tls_policy.no_wildcards ? X509_CHECK_FLAG_NO_WILDCARDS : 0);
+            }
+        }
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
 }
 
 /* CURLOPT_SSL_CTX_FUNCTION: curl 7.88 makes an SSL_CTX per connection; give it the loop's
  * one CA store instead of letting it load its own copy (~830 KB each). */
 static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *userp)
 {
-    (void)easy;
     struct el_http_conn *c = userp;
     SSL_CTX *ctx = sslctx;
     SSL_CTX_set_app_data(ctx, c);
+    SSL_CTX_set_client_cert_cb(ctx, on_client_cert);
+    if (c->tls_policy.security_level >= 0)
+        SSL_CTX_set_security_level(ctx, c->tls_policy.security_level);
     if (c->hl->opts.insecure)
         return CURLE_OK;
     SSL_CTX_set1_cert_store(ctx, c->hl->store);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, on_verify);
+    set_verify_host(c, easy, ctx);
     return CURLE_OK;
 }
 
@@ -75,6 +138,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp)
         /* a new response (after 100 Continue or a redirect): forget earlier headers */
         b->content_type[0] = b->retry_after[0] = b->ms_location[0] = '\0';
         b->ms_throttle[0] = b->ms_rp[0] = b->ms_versions[0] = '\0';
+        b->ms_commands[0] = b->location[0] = b->www_authenticate[0] = '\0';
         return len;
     }
     take_header(p, len, "Content-Type", b->content_type, sizeof(b->content_type));
@@ -83,6 +147,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp)
     take_header(p, len, "X-MS-ASThrottle", b->ms_throttle, sizeof(b->ms_throttle));
     take_header(p, len, "X-MS-RP", b->ms_rp, sizeof(b->ms_rp));
     take_header(p, len, "MS-ASProtocolVersions", b->ms_versions, sizeof(b->ms_versions));
+    take_header(p, len, "MS-ASProtocolCommands", b->ms_commands, sizeof(b->ms_commands));
+    take_header(p, len, "Location", b->location, sizeof(b->location));
+    take_header(p, len, "WWW-Authenticate", b->www_authenticate, sizeof(b->www_authenticate));
     return len;
 }
 
@@ -95,6 +162,7 @@ int el_http_conn_new(struct el_http_loop *hl, uint32_t device_index, struct el_h
         return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory");
     c->hl = hl;
     c->device_index = device_index;
+    c->tls_policy.security_level = -1;
     c->easy = curl_easy_init();
     if (c->easy == NULL || el__http_group_for(hl, device_index, &c->group) < 0) {
         if (c->easy)
@@ -123,6 +191,8 @@ int el_http_conn_new(struct el_http_loop *hl, uint32_t device_index, struct el_h
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hl->opts.insecure ? 0L : 2L);
     curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, c);
+    if (hl->opts.resolve)
+        curl_easy_setopt(e, CURLOPT_RESOLVE, hl->opts.resolve);
     if (hl->opts.bind_source) {
         /* 127.1.0.0 + index: one source address per device, so curl never hands one
          * device's connection to another (it only reuses a bound connection for the same
@@ -161,6 +231,9 @@ int el_http_start(struct el_http_conn *c, const struct el_http_req *rq, el_http_
                          strcmp(rq->method, "POST") == 0 ? NULL : rq->method);
     }
     c->tls_verify_error = X509_V_OK;
+    c->tls_error_depth = 0;
+    c->tls_wildcard_match = 0;
+    c->tls_cert_requested = 0;
     c->fn = fn;
     c->ctx = ctx;
     CURLMcode mc = curl_multi_add_handle(c->group->multi, e);
@@ -215,6 +288,9 @@ void el__http_conn_done(struct el_http_conn *c, CURLcode code)
     r.curl_error = code == CURLE_OK ? "" : (c->hl->errbuf[0] ? c->hl->errbuf
                                                               : curl_easy_strerror(code));
     r.tls_verify_error = c->tls_verify_error;
+    r.tls_error_depth = c->tls_error_depth;
+    r.tls_wildcard_match = c->tls_wildcard_match;
+    r.tls_cert_requested = c->tls_cert_requested;
     r.rc = code == CURLE_OK ? 0 : EL_EIO;
     if (b->overflow)
         r.curl_error = "response body larger than the cap";
@@ -226,6 +302,9 @@ void el__http_conn_done(struct el_http_conn *c, CURLcode code)
     r.ms_throttle = b->ms_throttle;
     r.ms_rp = b->ms_rp;
     r.ms_versions = b->ms_versions;
+    r.ms_commands = b->ms_commands;
+    r.location = b->location;
+    r.www_authenticate = b->www_authenticate;
     curl_multi_remove_handle(c->group->multi, e);
     c->hl->stats.running--;
     if (r.new_connection)
@@ -241,6 +320,18 @@ void el__http_conn_done(struct el_http_conn *c, CURLcode code)
     el__http_rbuf_put(c->hl, b);
 }
 
+void el_http_conn_set_tls_policy(struct el_http_conn *c, const struct el_http_tls_policy *p)
+{
+    c->tls_policy = *p;
+}
+
+void el_http_conn_set_client_cert(struct el_http_conn *c, const char *cert_file,
+                                  const char *key_file)
+{
+    curl_easy_setopt(c->easy, CURLOPT_SSLCERT, cert_file);
+    curl_easy_setopt(c->easy, CURLOPT_SSLKEY, key_file);
+}
+
 void el_http_conn_free(struct el_http_conn *c)
 {
     if (c == NULL)
@@ -251,7 +342,7 @@ void el_http_conn_free(struct el_http_conn *c)
         r.rc = EL_ECANCELED;
         r.curl_error = "canceled";
         r.content_type = r.retry_after = r.ms_location = r.ms_throttle = r.ms_rp = "";
-        r.ms_versions = "";
+        r.ms_versions = r.ms_commands = r.location = r.www_authenticate = "";
         r.dns_us = r.connect_us = r.tls_us = r.ttfb_us = r.total_us = -1;
         curl_multi_remove_handle(c->group->multi, c->easy);
         c->hl->stats.running--;

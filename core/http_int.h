@@ -18,6 +18,9 @@ struct el__http_rbuf {
     char ms_throttle[128];
     char ms_rp[64];
     char ms_versions[96];
+    char ms_commands[512];
+    char location[512];
+    char www_authenticate[256];
     int overflow;               /* body passed the cap */
 };
 
@@ -49,6 +52,11 @@ struct el_http_conn {
     uint32_t device_index;
     char source[32];              /* "host!127.x.y.z" or "" */
     long tls_verify_error;        /* set by the verify callback during a handshake */
+    int tls_error_depth;          /* and where in the chain */
+    int tls_wildcard_match;
+    int tls_cert_requested;       /* set by the client-certificate callback */
+    struct el_http_tls_policy tls_policy;
+    char tls_host[256];           /* host name the handshake checks (set in on_ssl_ctx) */
     struct el__http_rbuf *rbuf;   /* borrowed from the pool while a request runs */
     el_http_done_fn *fn;
     void *ctx;

@@ -43,9 +43,13 @@ static void on_poll(uv_poll_t *p, int status, int events)
     struct sock_ctx *s = p->data;
     struct el__http_group *g = s->g;
     int flags = 0;
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
-    else {
+    if (status < 0) {
+        /* POLLERR (libuv: UV_EBADF), e.g. a reset after a server closed a kept-alive connection
+         * without saying so (sogod): let libcurl read and write, so it meets the socket's real
+         * error and retries a request that died on a reused connection on a fresh one. With
+         * CURL_CSELECT_ERR alone it fails the transfer ("select/poll returned error"). */
+        flags = CURL_CSELECT_ERR | CURL_CSELECT_IN | CURL_CSELECT_OUT;
+    } else {
         if (events & UV_READABLE)
             flags |= CURL_CSELECT_IN;
         if (events & UV_WRITABLE)
@@ -182,6 +186,7 @@ struct el__http_rbuf *el__http_rbuf_get(struct el_http_loop *hl)
     b->body.len = 0;
     b->content_type[0] = b->retry_after[0] = b->ms_location[0] = '\0';
     b->ms_throttle[0] = b->ms_rp[0] = b->ms_versions[0] = '\0';
+    b->ms_commands[0] = b->location[0] = b->www_authenticate[0] = '\0';
     b->overflow = 0;
     return b;
 }
@@ -217,7 +222,9 @@ int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el
         rc = EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory for the CA store");
         goto fail;
     }
-    if (opts->ca_file) {
+    if (opts->trust_none) {
+        /* an empty store: every chain is untrusted */
+    } else if (opts->ca_file) {
         hl->ca_file = strdup(opts->ca_file);
         hl->opts.ca_file = hl->ca_file;
         if (hl->ca_file == NULL || X509_STORE_load_file(hl->store, opts->ca_file) != 1) {

@@ -52,7 +52,11 @@ struct el_srv_user {
     char *name;     /* owned by the user table */
     char *password; /* owned; wiped with OPENSSL_cleanse on free */
     char *email;    /* owned; "name@example.test" unless the CSV gives one */
+    /* Added for throttling (issue 8): 0..nusers-1, the user's row in per-user tables of the
+     * HTTP side (concurrency, budget, redirect). */
+    uint32_t index;
 };
+
 
 /* A parsed EAS POST, built by the HTTP side. All pointers are borrowed for the duration of
  * el_srv_handle() only. */
@@ -73,6 +77,14 @@ struct el_srv_request {
     /* Added by the EAS side: the AttachmentName query value of GetAttachment (<= 14.1), NULL if
      * absent (see server/NOTES-eas.md). */
     const char *attachment_name;
+    /* Added for fault injection (issue 8, server/srv_fault.h): server-side faults the HTTP side
+     * drew for this request; 0 = none (the default: no fault ever changes default behaviour).
+     * fault_vanish: Sync, before answering, tombstones up to this many items the device holds
+     * in each synced collection (a virus scanner's deletes: the device gets Delete commands).
+     * fault_resetkey: the device's sync state of each collection in the request (Sync) or of
+     * the hierarchy (FolderSync) is forgotten: Sync status 3, FolderSync status 9. */
+    unsigned fault_vanish;
+    int fault_resetkey;
 };
 
 #define EL_SRV_MAX_HEADERS 6
@@ -104,6 +116,13 @@ struct el_srv_response {
  * Thread-safe: the HTTP side may call in from several worker threads. */
 struct el_srv_state;
 
+/* Number of users (fixed after el_srv_state_new); per-user tables are this long. Added for
+ * issue 8. */
+uint32_t el_srv_user_count(const struct el_srv_state *st);
+/* The user with this index or name (NULL if none); the table is immutable, no lock. */
+const char *el_srv_user_name(const struct el_srv_state *st, uint32_t index);
+const struct el_srv_user *el_srv_user_find(struct el_srv_state *st, const char *name);
+
 struct el_srv_config {
     unsigned nusers;          /* --users N (ignored if users_file) */
     const char *users_file;   /* --users-file F: CSV with header user,password[,email,...] */
@@ -113,6 +132,11 @@ struct el_srv_config {
     /* Added by the EAS side: device partnerships per mailbox (Exchange's EASMaxDevices); a new
      * DeviceId beyond it gets status 177 (12.1: HTTP 403). 0 = no limit. */
     unsigned max_devices;
+    /* Added for issue 8: mailbox quota in bytes (Exchange's ProhibitSendReceiveQuota), 0 = none.
+     * At or over it: Sync Adds get item Status 9, SendMail/SmartReply/SmartForward/MoveItems
+     * status 113 MailboxQuotaExceeded (12.1: HTTP 507). Size is el_srv_admin_state_json's
+     * mailbox_size_bytes. */
+    uint64_t mailbox_quota_bytes;
 };
 
 /* Creates the state: reads or generates users, generates mailboxes lazily or eagerly (the EAS
@@ -160,6 +184,13 @@ int el_srv_admin_wipe(struct el_srv_state *st, const char *user, const char *dev
                       int account_only, struct el_err *err);
 /* Changes the policy: every device must reprovision. */
 int el_srv_admin_policy_bump(struct el_srv_state *st, struct el_err *err);
+/* Knobs of the EAS side that the admin API may change during a run (issue 8). */
+struct el_srv_eas_limits {
+    unsigned max_devices;         /* 0 = no limit */
+    uint64_t mailbox_quota_bytes; /* 0 = none */
+};
+void el_srv_admin_get_limits(struct el_srv_state *st, struct el_srv_eas_limits *out);
+void el_srv_admin_set_limits(struct el_srv_state *st, const struct el_srv_eas_limits *in);
 /* Appends a JSON object with the server's counters and per-device state (policy key,
  * provisioned, wipe pending, folder sync keys) to out. user/device_id NULL = all/summary. */
 int el_srv_admin_state_json(struct el_srv_state *st, const char *user, const char *device_id,
@@ -172,6 +203,13 @@ struct el_srv_stats {
     /* Added by the EAS side: mailboxes generated so far (lazily, on a user's first command) and
      * bytes held by device partnerships (sync state, bitmaps, device information). */
     uint64_t mailboxes, device_bytes;
+    /* Added for issue 8: knobs and server-side faults that fired. devices_refused: status 177
+     * (or 403); quota_refused: Sync Adds with Status 9 plus commands answered 113/507;
+     * policy_refused: 140-144/449 answers; wipes_sent: Provision answers carrying (Account-
+     * Only)RemoteWipe; vanish_requests/vanished_items: Sync collections where items vanished and
+     * how many; keys_reset: collections (and hierarchies) whose sync key was reset. */
+    uint64_t devices_refused, quota_refused, policy_refused, wipes_sent;
+    uint64_t vanish_requests, vanished_items, keys_reset;
 };
 void el_srv_get_stats(struct el_srv_state *st, struct el_srv_stats *out);
 

@@ -3,12 +3,17 @@
  *   POST /wipe    {"user":"user1","device":"DEV1","account_only":false}
  *   POST /policy  (bumps the policy: every device reprovisions)
  *   GET  /state[?user=U[&device=D]]   per-device state from the EAS side
- *   GET  /stats   HTTP counters and the EAS side's counters
+ *   GET  /stats   HTTP counters, the EAS side's counters, throttling and fault counters
+ *   GET  /limits, POST /limits {"max_concurrency_per_user":2,"budget_per_user":"100/60s",...}
+ *   POST /redirect {"user":"user1"?,"url":"http://127.0.0.1:8081"|null}
+ *   GET  /faults, POST /faults {"add":"sync:drop@5%"|[...],"clear":true?}
+ * (docs/server.md has the whole API with examples.)
  * Errors: {"error":"..."} with 400 (bad JSON or value), 404 (unknown user/device/endpoint),
  * 405 (wrong method). Owns: nothing past a request (jansson values freed before returning).
  * Uses: jansson, srv.h admin functions, srv_http.h counters. */
 #include "srv_http_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,10 +260,243 @@ static int on_stats(struct el_srv_http *h, h2o_req_t *req)
                   (json_int_t)es.users, "devices", (json_int_t)es.devices, "items",
                   (json_int_t)es.items, "mailbox_bytes", (json_int_t)es.mailbox_bytes, "mailboxes",
                   (json_int_t)es.mailboxes, "device_bytes", (json_int_t)es.device_bytes);
-    json_t *all = json_pack("{s:o,s:o}", "http", http, "eas", eas);
+    json_t *throttle =
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "admitted", (json_int_t)hs.refused[0],
+                  "concurrency", (json_int_t)hs.refused[EL_SRV_REFUSED_CONCURRENCY], "budget",
+                  (json_int_t)hs.refused[EL_SRV_REFUSED_BUDGET], "redirect",
+                  (json_int_t)hs.refused[EL_SRV_REFUSED_REDIRECT], "max_devices",
+                  (json_int_t)es.devices_refused, "quota", (json_int_t)es.quota_refused, "policy",
+                  (json_int_t)es.policy_refused, "wipe", (json_int_t)es.wipes_sent);
+    json_t *faults = json_object();
+    for (int k = 0; k < EL_SRV_FAULT_KINDS; k++)
+        json_object_set_new(faults, el_srv_fault_kind_name(k),
+                            json_integer((json_int_t)hs.faults[k]));
+    /* vanish and resetkey act in the EAS side: count what really happened there */
+    json_object_set_new(faults, "vanish", json_integer((json_int_t)es.vanish_requests));
+    json_object_set_new(faults, "vanished_items", json_integer((json_int_t)es.vanished_items));
+    json_object_set_new(faults, "resetkey", json_integer((json_int_t)es.keys_reset));
+    json_t *all = json_pack("{s:o,s:o,s:o,s:o}", "http", http, "eas", eas, "throttle", throttle,
+                            "faults", faults);
     if (all == NULL)
         return send_error(req, 500, "out of memory");
     return send_json(req, 200, "OK", all);
+}
+
+/* ---- issue 8: knobs and faults -------------------------------------------------------------- */
+
+struct redirect_ctx {
+    struct el_srv_http *h;
+    json_t *obj;
+};
+
+static void add_redirect(void *ctx, uint32_t uidx, const char *url)
+{
+    struct redirect_ctx *rc = ctx;
+    const char *name = el_srv_user_name(rc->h->st, uidx);
+    if (name)
+        json_object_set_new(rc->obj, name, json_string(url));
+}
+
+static int on_limits_get(struct el_srv_http *h, h2o_req_t *req)
+{
+    struct el_srv_limits_config lc;
+    char redirect[EL_SRV_URL_MAX];
+    el_srv_limits_get(h->limits, &lc, redirect, sizeof(redirect));
+    struct el_srv_eas_limits el;
+    el_srv_admin_get_limits(h->st, &el);
+    char budget[48];
+    snprintf(budget, sizeof(budget), "%u/%us", lc.budget, lc.budget_window_s);
+    struct redirect_ctx rc = {h, json_object()};
+    el_srv_limits_each_redirect(h->limits, add_redirect, &rc);
+    json_t *o =
+        json_pack("{s:i,s:s,s:i,s:i,s:I,s:o,s:o}", "max_concurrency_per_user",
+                  (int)lc.max_concurrency, "budget_per_user", lc.budget ? budget : "0",
+                  "retry_after", (int)lc.retry_after_s, "max_devices_per_user", (int)el.max_devices,
+                  "mailbox_quota", (json_int_t)el.mailbox_quota_bytes, "redirect",
+                  redirect[0] ? json_string(redirect) : json_null(), "redirect_users", rc.obj);
+    if (o == NULL)
+        return send_error(req, 500, "out of memory");
+    return send_json(req, 200, "OK", o);
+}
+
+/* A non-negative integer member into *out (unchanged if absent); -1 if present and not one. */
+static int member_uint(json_t *o, const char *name, unsigned long long max, unsigned long long *out)
+{
+    json_t *v = json_object_get(o, name);
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (unsigned long long)json_integer_value(v) > max)
+        return -1;
+    *out = (unsigned long long)json_integer_value(v);
+    return 0;
+}
+
+static int on_limits_post(struct el_srv_http *h, h2o_req_t *req)
+{
+    json_t *o = body_object(req);
+    if (o == NULL)
+        return 0;
+    static const char *const known[] = {"max_concurrency_per_user", "budget_per_user",
+                                        "retry_after", "max_devices_per_user", "mailbox_quota"};
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val)
+    {
+        size_t i = 0;
+        while (i < sizeof(known) / sizeof(known[0]) && strcmp(known[i], key) != 0)
+            i++;
+        if (i == sizeof(known) / sizeof(known[0])) {
+            char msg[200];
+            snprintf(msg, sizeof(msg),
+                     "unknown knob \"%.60s\" (max_concurrency_per_user, budget_per_user, "
+                     "retry_after, max_devices_per_user, mailbox_quota)",
+                     key);
+            json_decref(o);
+            return send_error(req, 400, msg);
+        }
+    }
+    struct el_srv_limits_config lc;
+    char redirect[EL_SRV_URL_MAX];
+    el_srv_limits_get(h->limits, &lc, redirect, sizeof(redirect));
+    struct el_srv_eas_limits el;
+    el_srv_admin_get_limits(h->st, &el);
+    unsigned long long conc = lc.max_concurrency, ra = lc.retry_after_s, md = el.max_devices;
+    unsigned long long quota = el.mailbox_quota_bytes;
+    int bad = member_uint(o, "max_concurrency_per_user", 1000000, &conc) < 0 ||
+              member_uint(o, "retry_after", 86400, &ra) < 0 ||
+              member_uint(o, "max_devices_per_user", 1000000, &md) < 0 ||
+              member_uint(o, "mailbox_quota", 1ull << 50, &quota) < 0;
+    json_t *jb = json_object_get(o, "budget_per_user");
+    if (jb && json_is_integer(jb) && json_integer_value(jb) >= 0 &&
+        json_integer_value(jb) <= 100000000) {
+        lc.budget = (unsigned)json_integer_value(jb);
+        if (lc.budget_window_s == 0)
+            lc.budget_window_s = 60;
+    } else if (jb && json_is_string(jb)) {
+        bad |=
+            el_srv_limits_parse_budget(json_string_value(jb), &lc.budget, &lc.budget_window_s) < 0;
+    } else if (jb) {
+        bad = 1;
+    }
+    if (bad) {
+        json_decref(o);
+        return send_error(req, 400,
+                          "expected {\"max_concurrency_per_user\":N, \"budget_per_user\":"
+                          "\"N/60s\"|N, \"retry_after\":S, \"max_devices_per_user\":N, "
+                          "\"mailbox_quota\":BYTES} (all optional, 0 = off)");
+    }
+    json_decref(o);
+    lc.max_concurrency = (unsigned)conc;
+    lc.retry_after_s = (unsigned)ra;
+    if (lc.budget_window_s == 0)
+        lc.budget_window_s = 60;
+    struct el_err err;
+    memset(&err, 0, sizeof(err));
+    int rc = el_srv_limits_set(h->limits, &lc, &err);
+    if (rc < 0)
+        return send_eas_error(req, rc, &err);
+    el.max_devices = (unsigned)md;
+    el.mailbox_quota_bytes = quota;
+    el_srv_admin_set_limits(h->st, &el);
+    return on_limits_get(h, req);
+}
+
+static int on_redirect(struct el_srv_http *h, h2o_req_t *req)
+{
+    json_t *o = body_object(req);
+    if (o == NULL)
+        return 0;
+    int bad = 0;
+    const char *user = member_str(o, "user", &bad);
+    json_t *ju = json_object_get(o, "url");
+    if (bad || ju == NULL || !(json_is_string(ju) || json_is_null(ju))) {
+        json_decref(o);
+        return send_error(req, 400, "expected {\"user\":S?, \"url\":\"http://HOST:PORT\"|null}");
+    }
+    uint32_t uidx = UINT32_MAX;
+    if (user) {
+        const struct el_srv_user *u = el_srv_user_find(h->st, user);
+        if (u == NULL) {
+            json_decref(o);
+            return send_error(req, 404, "unknown user");
+        }
+        uidx = u->index;
+    }
+    struct el_err err;
+    memset(&err, 0, sizeof(err));
+    int rc = el_srv_limits_redirect(h->limits, uidx,
+                                    json_is_string(ju) ? json_string_value(ju) : NULL, &err);
+    json_decref(o);
+    return rc < 0 ? send_eas_error(req, rc, &err) : on_limits_get(h, req);
+}
+
+static int on_faults_get(struct el_srv_http *h, h2o_req_t *req)
+{
+    struct el_buf out;
+    el_buf_init(&out, 1u << 20);
+    int rc = el_buf_append(&out, "{\"faults\":", 10);
+    if (rc == 0)
+        rc = el_srv_faults_json(h->faults, &out);
+    if (rc == 0)
+        rc = el_buf_putc(&out, '}');
+    if (rc < 0) {
+        el_buf_close(&out);
+        return send_error(req, 500, "out of memory");
+    }
+    send_text(req, 200, "OK", (const char *)out.data, out.len);
+    el_buf_close(&out);
+    return 0;
+}
+
+static int on_faults_post(struct el_srv_http *h, h2o_req_t *req)
+{
+    json_t *o = body_object(req);
+    if (o == NULL)
+        return 0;
+    json_t *jc = json_object_get(o, "clear");
+    json_t *ja = json_object_get(o, "add");
+    int bad = (jc && !json_is_boolean(jc)) || (ja && !json_is_string(ja) && !json_is_array(ja)) ||
+              (jc == NULL && ja == NULL) || json_object_size(o) > (size_t)(!!jc + !!ja);
+    /* parse everything first: a bad SPEC changes nothing */
+    struct el_srv_fault f[EL_SRV_FAULTS_MAX];
+    size_t n = 0;
+    char msg[EL_ERR_MSG_MAX + 16] = "";
+    if (!bad && ja) {
+        size_t count = json_is_array(ja) ? json_array_size(ja) : 1;
+        if (count > EL_SRV_FAULTS_MAX)
+            bad = 1;
+        for (size_t i = 0; !bad && i < count; i++) {
+            json_t *v = json_is_array(ja) ? json_array_get(ja, i) : ja;
+            struct el_err err;
+            memset(&err, 0, sizeof(err));
+            if (!json_is_string(v)) {
+                bad = 1;
+            } else if (el_srv_fault_parse(json_string_value(v), &f[n], &err) < 0) {
+                snprintf(msg, sizeof(msg), "%s", err.msg);
+                bad = 1;
+            } else {
+                n++;
+            }
+        }
+    }
+    int clear = jc && json_is_true(jc);
+    json_decref(o);
+    if (bad)
+        return send_error(req, 400,
+                          msg[0] ? msg
+                                 : "expected {\"add\":\"SPEC\"|[\"SPEC\",...]?, "
+                                   "\"clear\":true?} (SPEC: sync:drop@5%)");
+    if (clear)
+        el_srv_faults_clear(h->faults);
+    for (size_t i = 0; i < n; i++) {
+        struct el_err err;
+        memset(&err, 0, sizeof(err));
+        int rc = el_srv_faults_add(h->faults, &f[i], el__srv_mono_ms(), &err);
+        if (rc < 0)
+            return send_eas_error(req, rc, &err);
+    }
+    return on_faults_get(h, req);
 }
 
 struct admin_route {
@@ -268,8 +506,11 @@ struct admin_route {
 };
 
 static const struct admin_route routes[] = {
-    {"/deliver", "POST", on_deliver}, {"/wipe", "POST", on_wipe},  {"/policy", "POST", on_policy},
-    {"/state", "GET", on_state},      {"/stats", "GET", on_stats},
+    {"/deliver", "POST", on_deliver},    {"/wipe", "POST", on_wipe},
+    {"/policy", "POST", on_policy},      {"/state", "GET", on_state},
+    {"/stats", "GET", on_stats},         {"/limits", "GET", on_limits_get},
+    {"/limits", "POST", on_limits_post}, {"/redirect", "POST", on_redirect},
+    {"/faults", "GET", on_faults_get},   {"/faults", "POST", on_faults_post},
 };
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -277,15 +518,20 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     struct admin_handler *ah = (struct admin_handler *)self;
     atomic_fetch_add_explicit(&ah->h->n_admin, 1, memory_order_relaxed);
     size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+    const struct admin_route *path_match = NULL;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct admin_route *r = &routes[i];
         if (strlen(r->path) != plen || memcmp(r->path, req->input.path.base, plen) != 0)
             continue;
-        if (!h2o_memis(req->input.method.base, req->input.method.len, r->method, strlen(r->method)))
-            return send_error(req, 405, r->method[0] == 'G' ? "use GET" : "use POST");
-        return r->fn(ah->h, req);
+        path_match = r;
+        if (h2o_memis(req->input.method.base, req->input.method.len, r->method, strlen(r->method)))
+            return r->fn(ah->h, req);
     }
-    return send_error(req, 404, "no such endpoint: /deliver /wipe /policy /state /stats");
+    if (path_match)
+        return send_error(req, 405, "method not allowed here");
+    return send_error(req, 404,
+                      "no such endpoint: /deliver /wipe /policy /state /stats /limits "
+                      "/redirect /faults");
 }
 
 int el__srv_admin_register(struct el_srv_http *h, h2o_pathconf_t *path)

@@ -110,6 +110,14 @@ int el__cmd_foldersync(struct el__ctx *c)
                 write_folder(e, mb, i, EL_FH_ADD);
         return el__finish(c);
     }
+    if (c->rq->fault_resetkey && d->hier_key) {
+        /* fault injection: the hierarchy's sync state is lost (resync from key 0) */
+        d->hier_key = el__new_key(c->st);
+        d->hier_prev_ok = 0;
+        c->st->stats.keys_reset++;
+        el__reason(c, "FolderSync: fault resetkey: SyncKey %s forgotten", key);
+        return status_only(c, EL_FH_STATUS, 9);
+    }
     int retry = d->hier_key && k == d->hier_prev_key && d->hier_prev_ok && k != d->hier_key;
     if (k == UINT32_MAX || d->hier_key == 0 || (k != d->hier_key && !retry)) {
         el__reason(c, "FolderSync: SyncKey %s is not current", key);

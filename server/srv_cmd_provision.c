@@ -133,6 +133,7 @@ unsigned el__devinfo_set(struct el__ctx *c, uint32_t devinfo)
 
 static int wipe_response(struct el__ctx *c, unsigned devinfo_status)
 {
+    c->st->stats.wipes_sent++;
     el__begin(c);
     if (devinfo_status) {
         el_wbxml_start(&c->enc, EL_SET_DEVICEINFORMATION);

@@ -214,6 +214,13 @@ static int client_add(struct el__ctx *c, struct coll *co, uint32_t cmd, struct r
         return 0;
     }
     long again = co->retry ? retried_add(c, co, r->client_id) : -1;
+    if (again < 0 && el__quota_full(c->st, c->u)) {
+        r->status = 9; /* cannot complete: the mailbox is full */
+        c->st->stats.quota_refused++;
+        el__reason(c, "Sync: Add refused: mailbox at or over its quota of %llu bytes",
+                   (unsigned long long)c->st->quota_bytes);
+        return 0;
+    }
     if (again >= 0) { /* added by the first try of this request: the same ServerId */
         if (el__fstate_set(c->st, co->fs, (uint32_t)again, 1) < 0)
             return EL_ENOMEM;
@@ -430,6 +437,24 @@ uint32_t el__sync_pick_options(const struct el__tree *t, uint32_t coll)
     return 0;
 }
 
+/* Fault injection: up to n items the device holds in folder fi disappear on the server (newest
+ * first), as a virus scanner's deletes; the changes below then report them as Delete. */
+static void vanish(struct el__ctx *c, int fi, const struct el__fstate *fs, unsigned n)
+{
+    struct el__folder *f = &c->u->mb->f[fi];
+    unsigned done = 0;
+    for (uint32_t i = f->n; i > 0 && done < n; i--) {
+        if ((f->items[i - 1].flags & EL__IF_DELETED) || !el__fstate_has(fs, i - 1))
+            continue;
+        el__item_delete(c->st, c->u, fi, i - 1);
+        done++;
+    }
+    if (done) {
+        c->st->stats.vanish_requests++;
+        c->st->stats.vanished_items += done;
+    }
+}
+
 static int sync_collection(struct el__ctx *c, uint32_t node, unsigned *budget)
 {
     const struct el__tree *t = &c->t;
@@ -492,6 +517,17 @@ static int sync_collection(struct el__ctx *c, uint32_t node, unsigned *budget)
         coll_error(c, "0", cid, 3, co.cls);
         return 0;
     }
+    if (c->rq->fault_resetkey) {
+        /* fault injection: the sync state expired; the device must start again from key 0 */
+        fs->key = el__new_key(c->st);
+        fs->prev_ok = 0;
+        c->st->stats.keys_reset++;
+        el__reason(c, "Sync: collection %s: fault resetkey: SyncKey %s forgotten", cid, key);
+        coll_error(c, "0", cid, 3, co.cls);
+        return 0;
+    }
+    if (c->rq->fault_vanish)
+        vanish(c, co.fi, fs, c->rq->fault_vanish);
     int rc;
     if (k == fs->key) {
         rc = el__fstate_commit(c->st, fs, 1);

@@ -1,6 +1,7 @@
 /* srv_http.c - the HTTP side's lifecycle: h2o configuration, listening sockets (SO_REUSEPORT,
  * made by hand: h2o-notes 7), the TLS context (h2o-notes 6), one thread per worker with its own
- * uv loop and h2o context, an admin thread, and the graceful stop.
+ * uv loop and h2o context, an admin thread, the throttling knobs and fault set (issue 8), and
+ * the graceful stop.
  * Owns: struct el_srv_http and everything in it (see srv_http_int.h). Uses: h2o, libuv, OpenSSL,
  * srv.h (el_srv_set_wake), srv_http_req.c, srv_http_hold.c, srv_admin_http.c. */
 #include "srv_http_int.h"
@@ -147,6 +148,9 @@ static int tls_setup(struct el_srv_http *h, struct el_err *err)
         return tls_fail(err, "SSL_CTX_new", NULL);
     h->ssl_ctx = ctx;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* A test server serves whatever chain it is given, also the weak fixtures (SHA-1, RSA-1024)
+     * OpenSSL's default level refuses to load: judging them is the client's job (issue 7). */
+    SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
@@ -176,6 +180,17 @@ static int tls_setup(struct el_srv_http *h, struct el_err *err)
         return tls_fail(err, "key", c->key_file);
     if (SSL_CTX_check_private_key(ctx) != 1)
         return tls_fail(err, "key does not match certificate", c->key_file);
+    if (c->client_ca_file) {
+        /* issue 7: client-certificate authentication as IIS configures it ("require"): the
+         * handshake asks for a certificate from this CA and fails without one */
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->client_ca_file);
+        if (names == NULL || SSL_CTX_load_verify_locations(ctx, c->client_ca_file, NULL) != 1) {
+            sk_X509_NAME_pop_free(names, X509_NAME_free);
+            return tls_fail(err, "client CA", c->client_ca_file);
+        }
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
     return 0;
 }
 
@@ -254,6 +269,7 @@ static void worker_begin_stop(struct el__srv_worker *w)
         uv_close((uv_handle_t *)&w->lis[i].tcp, NULL);
     uv_timer_stop(&w->sweep);
     el__srv_hold_finish_all(w);
+    el__srv_timed_finish_all(w);
     uv_walk(&w->loop, on_walk_shutdown, w);
     uv_timer_start(&w->grace, on_grace, EL__SRV_STOP_GRACE_MS, 0);
     if (atomic_load(&w->n_conn_open) == 0)
@@ -440,16 +456,39 @@ int el_srv_http_start(const struct el_srv_http_config *cfg, struct el_srv_state 
     conf_init(&h->conf, cfg->max_body_bytes);
     conf_init(&h->admin_conf, 1u << 20);
     h->host = h2o_config_register_host(&h->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    el__srv_autodiscover_register(h, h->host); /* before "/": first match wins */
     rc = el__srv_eas_register(h, h2o_config_register_path(h->host, "/", 0));
     if (rc < 0) {
         EL_ERR(err, rc, EL_NO_OFFSET, "command table too long for MS-ASProtocolCommands");
         goto fail;
+    }
+    /* issue 8: throttling knobs and faults, checked before anything listens */
+    rc = el_srv_limits_new(el_srv_user_count(st), &cfg->limits, &h->limits, err);
+    if (rc < 0)
+        goto fail;
+    rc = el_srv_faults_new(cfg->seed, &h->faults);
+    if (rc < 0) {
+        EL_ERR(err, rc, EL_NO_OFFSET, "faults: out of memory");
+        goto fail;
+    }
+    for (const char *const *f = cfg->faults; f && *f; f++) {
+        struct el_srv_fault fault;
+        rc = el_srv_fault_parse(*f, &fault, err);
+        if (rc == 0)
+            rc = el_srv_faults_add(h->faults, &fault, h->start_ms, err);
+        if (rc < 0)
+            goto fail;
     }
     h->admin_host =
         h2o_config_register_host(&h->admin_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     el__srv_admin_register(h, h2o_config_register_path(h->admin_host, "/", 0));
     if (cfg->tls_listen) {
         rc = tls_setup(h, err);
+        if (rc < 0)
+            goto fail;
+    }
+    if (cfg->tokens_file) {
+        rc = el__srv_tokens_issue(st, cfg->tokens_file, &h->tokens, err);
         if (rc < 0)
             goto fail;
     }
@@ -578,6 +617,10 @@ void el_srv_http_get_stats(struct el_srv_http *h, struct el_srv_http_stats *out)
         out->holds_gone += atomic_load_explicit(&w->n_hold_gone, memory_order_relaxed);
     }
     out->admin_requests = atomic_load_explicit(&h->n_admin, memory_order_relaxed);
+    if (h->limits)
+        el_srv_limits_counts(h->limits, out->refused);
+    if (h->faults)
+        el_srv_faults_counts(h->faults, out->faults);
 }
 
 void el_srv_http_free(struct el_srv_http *h)
@@ -593,6 +636,9 @@ void el_srv_http_free(struct el_srv_http *h)
     h2o_config_dispose(&h->conf);
     h2o_config_dispose(&h->admin_conf);
     SSL_CTX_free(h->ssl_ctx);
+    el__srv_tokens_free(h->tokens);
+    el_srv_limits_free(h->limits);
+    el_srv_faults_free(h->faults);
     pthread_mutex_destroy(&h->owner_mu);
     free(h->orphans);
     free(h);

@@ -10,6 +10,8 @@
 
 #include "error.h"
 #include "srv.h"
+#include "srv_fault.h"
+#include "srv_limits.h"
 
 /* Listener address "HOST:PORT" (IPv4 or [IPv6]); port 0 = the kernel picks one. */
 struct el_srv_http_config {
@@ -22,6 +24,16 @@ struct el_srv_http_config {
     int allow_remote;       /* 0: refuse addresses other than loopback */
     unsigned workers;       /* worker threads, each with its own loop (>= 1) */
     size_t max_body_bytes;  /* request bodies above this get 413 */
+    /* Added for issue 8 (throttling and fault injection; all zero/NULL = off): */
+    struct el_srv_limits_config limits; /* per-user concurrency, budget, redirect */
+    const char *const *faults;          /* --fault SPECs, NULL-terminated; NULL = none */
+    uint64_t seed;                      /* --seed: fault draws are deterministic per seed */
+    /* Added for issue 7: write one bearer token per user to this file ("user,token" CSV) and
+     * accept "Authorization: Bearer <token>" besides Basic; NULL = Basic only. */
+    const char *tokens_file;
+    /* Issue 7: require a client certificate issued by this CA (PEM) in the TLS handshake; a
+     * client without one fails the handshake. NULL = none asked. */
+    const char *client_ca_file;
 };
 
 /* Counters summed over all workers (read while running, so approximate across threads). */
@@ -37,6 +49,10 @@ struct el_srv_http_stats {
     uint64_t holds_expired;    /* answered at the end of their heartbeat */
     uint64_t holds_gone;       /* client went away while parked */
     uint64_t admin_requests;
+    /* Added for issue 8: refusals by enum el_srv_refusal ([0] = admitted POSTs) and applied
+     * faults by enum el_srv_fault_kind. */
+    uint64_t refused[4];
+    uint64_t faults[EL_SRV_FAULT_KINDS];
 };
 
 struct el_srv_http;
@@ -44,7 +60,7 @@ struct el_srv_http;
 /* Binds every listener (so a port conflict or a bad certificate fails here, before any thread
  * starts), then starts the worker threads and the admin thread. st stays owned by the caller and
  * must outlive el_srv_http_free(). 0, or EL_EINVAL (bad address, non-loopback without
- * allow_remote), EL_EIO (bind, listen, TLS files) with err naming the listener or file. */
+ * allow_remote, a bad --fault SPEC or limit) with err naming the listener, SPEC or file. */
 int el_srv_http_start(const struct el_srv_http_config *cfg, struct el_srv_state *st,
                       struct el_srv_http **out, struct el_err *err);
 

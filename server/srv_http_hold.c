@@ -97,8 +97,11 @@ static void hold_end(struct el__srv_hold *hold, int why)
         /* nobody will read it: a bodiless close lets h2o drop the connection */
         req->http1_is_persistent = 0;
         el_buf_reset(&w->scratch);
+        el__srv_rctx_release(hold->rc);
+        el__srv_send(w, req, &rs);
+        return;
     }
-    el__srv_send(w, req, &rs);
+    el__srv_send_rc(w, req, &rs, hold->rc);
 }
 
 static void on_guard_dispose(void *p)
@@ -159,16 +162,17 @@ static void wake_queue(struct el__srv_hold *hold)
 }
 
 void el__srv_hold_start(struct el__srv_worker *w, h2o_req_t *req, const struct el__srv_query *q,
-                        unsigned version, struct el_srv_response *rs)
+                        unsigned version, struct el_srv_response *rs, struct el__srv_rctx *rc)
 {
     struct el__srv_hold *hold = calloc(1, sizeof(*hold));
     if (hold == NULL) {
         struct el_srv_watch *watch = rs->watch;
         el_srv_finish_hold(w->h->st, watch, 1, rs);
         el__srv_hold_forget(w->h, watch);
-        el__srv_send(w, req, rs);
+        el__srv_send_rc(w, req, rs, rc);
         return;
     }
+    hold->rc = rc;
     hold->w = w;
     hold->req = req;
     hold->watch = rs->watch;

@@ -99,6 +99,22 @@ void el__srv_log(const struct el_srv_http *h, struct el__srv_lograte *rate, unsi
 /* ---- server, workers, parked long polls --------------------------------------------------- */
 
 struct el__srv_worker;
+struct el__srv_timed;
+
+/* Per POST, in the request's pool (h2o_mem_alloc_shared; its dispose callback gives the
+ * concurrency slot back if the answer never went out, and cancels a pending delay). */
+struct el__srv_rctx {
+    struct el_srv_http *h;
+    h2o_req_t *req;
+    const struct el_srv_user *user;
+    const struct el__srv_query *q; /* on_req's stack; copied into the pool before a delay */
+    unsigned version;
+    int has_key;
+    uint32_t key;
+    int slot;                    /* holds a concurrency slot of user->index */
+    struct el_srv_fx fx;         /* faults drawn for this request */
+    struct el__srv_timed *timed; /* pending latency, NULL if none */
+};
 
 /* A parked long poll. malloc'd by the worker when el_srv_handle asks for a hold; freed in the
  * close callback of its timer. The h2o request's pool holds a guard pointing here, so either
@@ -115,6 +131,7 @@ struct el__srv_hold {
     unsigned version;
     int queued; /* in the wake queue (guarded by w->wake_mu) */
     char device_id[33];
+    struct el__srv_rctx *rc; /* the request's context (in req->pool; valid while req is) */
 };
 
 struct el__srv_listener {
@@ -150,6 +167,8 @@ struct el__srv_worker {
     struct el__srv_hold **sweep_arr; /* owned; grows to the most holds seen */
     size_t sweep_cap;
     struct pollfd pfd[256];
+    /* delayed answers and trickled bodies (loop thread only): srv_http_fault.c */
+    struct el__srv_timed *timed;
     /* wake queue: written by any thread under wake_mu, drained on the loop */
     pthread_mutex_t wake_mu;
     struct el__srv_hold **wakeq; /* owned */
@@ -169,12 +188,16 @@ struct el_srv_http {
     h2o_globalconf_t admin_conf;
     h2o_hostconf_t *host, *admin_host; /* owned by their conf */
     SSL_CTX *ssl_ctx;                  /* owned; NULL without --tls-listen */
+    struct el__srv_tokens *tokens;     /* owned; bearer tokens (issue 7), NULL without
+                                          --issue-tokens */
     struct el__srv_worker *workers;    /* owned array of cfg.workers */
     struct el__srv_worker admin;       /* used when cfg.admin is set */
     int has_admin;
     char url[3][80];    /* plain, TLS, admin; "" if none */
     char commands[512]; /* MS-ASProtocolCommands value, from el_srv_cmd_name */
     atomic_uint_fast64_t n_admin;
+    struct el_srv_limits *limits; /* owned: throttling knobs (issue 8) */
+    struct el_srv_faults *faults; /* owned: active faults (issue 8) */
     int running, stopped;
     /* Watches woken before they had an owner (fired between el_srv_handle returning and the
      * park): kept here until the park finds them. owner_mu also serialises every read and write
@@ -184,17 +207,48 @@ struct el_srv_http {
     size_t norphans, orphans_cap;
 };
 
+/* srv_tokens.c (issue 7): bearer tokens issued at start, one per user, written as CSV. */
+struct el__srv_tokens;
+int el__srv_tokens_issue(struct el_srv_state *st, const char *file, struct el__srv_tokens **out,
+                         struct el_err *err);
+/* The user whose token an Authorization value "Bearer <token>" carries; NULL otherwise. */
+const struct el_srv_user *el__srv_tokens_auth(const struct el__srv_tokens *t,
+                                              struct el_srv_state *st, const char *v, size_t len);
+void el__srv_tokens_free(struct el__srv_tokens *t);
+
+/* srv_autodiscover.c (issue 7): registers the Autodiscover POX paths on the EAS host; call
+ * before the "/" path (h2o takes the first registered path that matches). */
+int el__srv_autodiscover_register(struct el_srv_http *h, h2o_hostconf_t *host);
 /* srv_http_req.c: registers the EAS endpoint handler on the EAS host. */
 int el__srv_eas_register(struct el_srv_http *h, h2o_pathconf_t *path);
 /* Sends rs as the response of req (status, headers, Content-Length, body copied to the pool). */
 void el__srv_send(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_response *rs);
+/* Sets status, reason and headers of rs on req (counts the status class); the caller sends the
+ * body. */
+void el__srv_head(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_response *rs);
+/* Runs an admitted POST (after its delay, if any): the EAS side, then the answer or a park. */
+void el__srv_process(struct el__srv_worker *w, h2o_req_t *req, struct el__srv_rctx *rc);
+
+/* srv_http_fault.c: per-request context, delays and the faults applied to answers. */
+/* The context of a POST, in req's pool. Never NULL (h2o aborts on pool exhaustion). */
+struct el__srv_rctx *el__srv_rctx_new(struct el__srv_worker *w, h2o_req_t *req);
+/* Gives the concurrency slot back (idempotent). */
+void el__srv_rctx_release(struct el__srv_rctx *rc);
+/* Delays el__srv_process by rc->fx.latency_ms (copies rc->q into the pool first). */
+void el__srv_delay(struct el__srv_worker *w, struct el__srv_rctx *rc);
+/* Sends rs as the answer of rc's request: releases the slot, then applies the answer fault
+ * drawn for it (drop, cut, truncate, malformed, trickle), if any. rc may be NULL. */
+void el__srv_send_rc(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_response *rs,
+                     struct el__srv_rctx *rc);
+/* At stop: answers pending delays now and sends what is left of trickled bodies at once. */
+void el__srv_timed_finish_all(struct el__srv_worker *w);
 /* The worker that owns the loop req runs on. */
 struct el__srv_worker *el__srv_worker_of(h2o_req_t *req);
 
 /* srv_http_hold.c */
 /* Parks req: rs came back from el_srv_handle with hold_seconds and watch set. */
 void el__srv_hold_start(struct el__srv_worker *w, h2o_req_t *req, const struct el__srv_query *q,
-                        unsigned version, struct el_srv_response *rs);
+                        unsigned version, struct el_srv_response *rs, struct el__srv_rctx *rc);
 /* A watch that will never be parked (el_srv_finish_hold ran at once): drop its orphan entry. */
 void el__srv_hold_forget(struct el_srv_http *h, struct el_srv_watch *watch);
 /* el_srv_set_wake callback (any thread). */

@@ -1,10 +1,14 @@
 /* srv_http_req.c - the EAS endpoint on h2o: path, Basic auth, OPTIONS, query forms, version,
- * policy key and Content-Type checks, then el_srv_handle() and the response (or a park).
+ * policy key and Content-Type checks, the throttling knobs (451 redirect, 503 for concurrency
+ * and budget: srv_limits.h) and the fault draw (srv_fault.h), then el_srv_handle() and the
+ * response (or a park, or a delay: srv_http_fault.c).
  * Owns: nothing per request outside h2o's request pool; response bodies are built in the
  * worker's scratch buffer and copied into the pool by h2o_send_inline. Uses: srv.h, h2o. */
 #include "srv_http_int.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -76,7 +80,7 @@ static void count_status(struct el__srv_worker *w, int status)
     atomic_fetch_add_explicit(&w->n_resp[cls], 1, memory_order_relaxed);
 }
 
-void el__srv_send(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_response *rs)
+void el__srv_head(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_response *rs)
 {
     int status = rs->http_status ? rs->http_status : 200;
     size_t len = rs->body ? rs->body->len : 0;
@@ -97,6 +101,12 @@ void el__srv_send(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_
     if (w->stopping)
         req->http1_is_persistent = 0;
     count_status(w, status);
+}
+
+void el__srv_send(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv_response *rs)
+{
+    size_t len = rs->body ? rs->body->len : 0;
+    el__srv_head(w, req, rs);
     h2o_send_inline(req, len ? (const char *)rs->body->data : "", len);
 }
 
@@ -129,6 +139,8 @@ static const struct el_srv_user *authenticate(struct el__srv_worker *w, h2o_req_
     if (i < 0)
         return NULL;
     const h2o_iovec_t *v = &req->headers.entries[i].value;
+    if (w->h->tokens && v->len > 7 && strncasecmp(v->base, "Bearer ", 7) == 0)
+        return el__srv_tokens_auth(w->h->tokens, w->h->st, v->base, v->len); /* issue 7 */
     char buf[512];
     size_t ulen = 0, plen = 0;
     const char *pass = NULL;
@@ -193,15 +205,87 @@ static int on_post(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv
             return reject(w, req, 415, q, "wrong Content-Type");
     }
 
+    struct el__srv_rctx *rc = el__srv_rctx_new(w, req);
+    rc->user = user;
+    rc->q = q;
+    rc->version = version;
+    rc->has_key = has_key;
+    rc->key = key;
+
+    /* issue 8: redirect, per-user concurrency and budget, then the faults drawn for it */
+    struct el_srv_http *h = w->h;
+    struct el_srv_admit ad;
+    el_srv_limits_admit(h->limits, user->index, el__srv_mono_ms(), &ad);
+    if (ad.http_status) {
+        struct el_srv_response rs;
+        memset(&rs, 0, sizeof(rs));
+        rs.http_status = ad.http_status;
+        if (ad.http_status == 451) {
+            rs.hdr_name[rs.nheaders] = "X-MS-Location";
+            rs.hdr_value[rs.nheaders++] = ad.location;
+        } else {
+            snprintf(rs.hdr_store, sizeof(rs.hdr_store), "%u", ad.retry_after_s);
+            rs.hdr_name[rs.nheaders] = "Retry-After";
+            rs.hdr_value[rs.nheaders++] = rs.hdr_store;
+            rs.hdr_name[rs.nheaders] = "X-MS-ASThrottle";
+            rs.hdr_value[rs.nheaders++] = ad.throttle;
+            rs.hdr_name[rs.nheaders] = "X-Easload-Throttle";
+            rs.hdr_value[rs.nheaders++] =
+                ad.refusal == EL_SRV_REFUSED_BUDGET ? "budget" : "concurrency";
+        }
+        el__srv_send(w, req, &rs);
+        return 0;
+    }
+    rc->slot = 1;
+    if (el_srv_faults_count(h->faults) > 0)
+        el_srv_faults_draw(h->faults, q->cmd, el__srv_mono_ms(), &rc->fx);
+    else
+        rc->fx.action = -1;
+    if (rc->fx.latency_ms > 0) {
+        el__srv_delay(w, rc);
+        return 0;
+    }
+    el__srv_process(w, req, rc);
+    return 0;
+}
+
+/* A fault that answers with an HTTP error instead of running the command. */
+static void fault_status(struct el__srv_worker *w, h2o_req_t *req, struct el__srv_rctx *rc)
+{
+    struct el_srv_response rs;
+    memset(&rs, 0, sizeof(rs));
+    int kind = rc->fx.action;
+    rs.http_status = kind == EL_SRV_FAULT_HTTP500 ? 500 : kind == EL_SRV_FAULT_HTTP503 ? 503 : 507;
+    if (kind == EL_SRV_FAULT_HTTP503 && rc->fx.action_value) {
+        snprintf(rs.hdr_store, sizeof(rs.hdr_store), "%u", rc->fx.action_value);
+        rs.hdr_name[rs.nheaders] = "Retry-After";
+        rs.hdr_value[rs.nheaders++] = rs.hdr_store;
+    }
+    rs.hdr_name[rs.nheaders] = "X-Easload-Fault";
+    rs.hdr_value[rs.nheaders++] = el_srv_fault_kind_name(kind);
+    el_srv_faults_note(w->h->faults, kind);
+    el__srv_rctx_release(rc);
+    el__srv_send(w, req, &rs);
+}
+
+void el__srv_process(struct el__srv_worker *w, h2o_req_t *req, struct el__srv_rctx *rc)
+{
+    const struct el__srv_query *q = rc->q;
+    if (rc->fx.action == EL_SRV_FAULT_HTTP500 || rc->fx.action == EL_SRV_FAULT_HTTP503 ||
+        rc->fx.action == EL_SRV_FAULT_HTTP507) {
+        fault_status(w, req, rc);
+        return;
+    }
+    size_t body_len = req->entity.base ? req->entity.len : 0;
     struct el_srv_request rq;
     memset(&rq, 0, sizeof(rq));
     rq.cmd = q->cmd;
-    rq.user = user;
+    rq.user = rc->user;
     rq.device_id = q->device_id;
     rq.device_type = q->device_type;
-    rq.version = version;
-    rq.has_policy_key = has_key;
-    rq.policy_key = key;
+    rq.version = rc->version;
+    rq.has_policy_key = rc->has_key;
+    rq.policy_key = rc->key;
     rq.body = body_len ? (const uint8_t *)req->entity.base : NULL;
     rq.body_len = body_len;
     rq.item_id = q->item_id[0] ? q->item_id : NULL;
@@ -209,35 +293,37 @@ static int on_post(struct el__srv_worker *w, h2o_req_t *req, const struct el_srv
     rq.save_in_sent = q->save_in_sent;
     rq.attachment_name = q->attachment_name[0] ? q->attachment_name : NULL;
     rq.now_ms = el__srv_wall_ms();
+    rq.fault_vanish = rc->fx.vanish;
+    rq.fault_resetkey = rc->fx.resetkey;
 
     struct el_srv_response rs;
     memset(&rs, 0, sizeof(rs));
     rs.http_status = 200;
     el_buf_reset(&w->scratch);
     rs.body = &w->scratch;
-    int rc = el_srv_handle(w->h->st, &rq, &rs);
-    if (rc < 0) {
+    int ret = el_srv_handle(w->h->st, &rq, &rs);
+    if (ret < 0) {
         if (rs.hold_seconds && rs.watch) {
             struct el_srv_watch *watch = rs.watch;
             el_srv_finish_hold(w->h->st, watch, 1, &rs);
             el__srv_hold_forget(w->h, watch);
         }
         el__srv_log(w->h, &w->lograte, w->id, EL__SRV_LOG_ERROR, q->device_id,
-                    "POST %s: 500 server failure: %s", q->cmd_name, el_strerror(rc));
+                    "POST %s: 500 server failure: %s", q->cmd_name, el_strerror(ret));
         memset(&rs, 0, sizeof(rs));
         rs.http_status = 500;
+        el__srv_rctx_release(rc);
         el__srv_send(w, req, &rs);
-        return 0;
+        return;
     }
     if (rs.log_reason != NULL)
         el__srv_log(w->h, &w->lograte, w->id, EL__SRV_LOG_WARN, q->device_id, "POST %s: %d %s",
                     q->cmd_name, rs.http_status, rs.log_reason);
     if (rs.hold_seconds > 0 && rs.watch != NULL) {
-        el__srv_hold_start(w, req, q, version, &rs);
-        return 0;
+        el__srv_hold_start(w, req, q, rc->version, &rs, rc);
+        return;
     }
-    el__srv_send(w, req, &rs);
-    return 0;
+    el__srv_send_rc(w, req, &rs, rc);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)

@@ -272,6 +272,7 @@ struct el_srv_state {
     unsigned items_per_folder;
     unsigned policy_version;
     unsigned max_devices; /* 0 = no limit */
+    uint64_t quota_bytes; /* mailbox quota, 0 = none (issue 8) */
     int64_t base_ms;      /* wall clock at start: generated dates are relative to it */
     uint32_t key_counter; /* last sync/policy key handed out */
     el_srv_wake_fn *wake;
@@ -334,6 +335,7 @@ typedef int el__cmd_fn(struct el__ctx *c);
 #define EL__CMD_BODY      0x02u /* needs a WBXML body (else empty allowed: Ping, Sync) */
 #define EL__CMD_MIME_OLD  0x04u /* <= 12.1 sends raw MIME, not WBXML */
 #define EL__CMD_KEY_LOOSE 0x08u /* key header optional (Ping): checked only if present */
+#define EL__CMD_QUOTA     0x10u /* writes mail: refused with 113 when the mailbox is full */
 
 struct el__cmd_row {
     int cmd;          /* enum el_srv_cmd */
@@ -401,6 +403,12 @@ void el__item_id(char out[24], int fi, uint32_t ii);
 /* Search LongIds are "L" + ServerId; parses one like el__item_parse_id. */
 int el__item_parse_longid(const struct el__mailbox *mb, const char *lid, int *fi, uint32_t *ii);
 void el__item_longid(char out[24], int fi, uint32_t ii);
+/* The mailbox's size as its quota sees it: stored items count their stored bytes, generated
+ * items their body plus EL__GEN_ITEM_OVERHEAD (headers and properties). Tombstones count 0. */
+#define EL__GEN_ITEM_OVERHEAD 512u
+uint64_t el__mailbox_size(const struct el__mailbox *mb);
+/* 1 when the user's mailbox is at or over the quota (never with no quota). */
+int el__quota_full(const struct el_srv_state *st, const struct el__user *u);
 /* Bytes the item holds beyond its array slot. */
 size_t el__owned_bytes(const struct el__owned *o);
 

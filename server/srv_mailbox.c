@@ -387,3 +387,26 @@ void el__item_longid(char out[24], int fi, uint32_t ii)
 {
     snprintf(out, 24, "L%d:%u", fi + 1, ii + 1);
 }
+
+uint64_t el__mailbox_size(const struct el__mailbox *mb)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < EL__FOLDERS_MAX; i++) {
+        const struct el__folder *f = &mb->f[i];
+        if (!f->in_use)
+            continue;
+        for (uint32_t j = 0; j < f->n; j++) {
+            const struct el__item *it = &f->items[j];
+            if (it->flags & EL__IF_DELETED)
+                continue;
+            n += it->own ? el__owned_bytes(it->own)
+                         : (uint64_t)it->body_bytes + EL__GEN_ITEM_OVERHEAD;
+        }
+    }
+    return n;
+}
+
+int el__quota_full(const struct el_srv_state *st, const struct el__user *u)
+{
+    return st->quota_bytes && u->mb && el__mailbox_size(u->mb) >= st->quota_bytes;
+}

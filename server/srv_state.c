@@ -23,13 +23,15 @@
 #define B  EL__CMD_BODY
 #define MO EL__CMD_MIME_OLD
 #define KL EL__CMD_KEY_LOOSE
+#define Q  EL__CMD_QUOTA
 
 static const struct el__cmd_row cmd_table[] = {
     {EL_SRV_SYNC, "Sync", el__cmd_sync, 121, P, EL_AS_SYNC, EL_AS_STATUS},
-    {EL_SRV_SENDMAIL, "SendMail", el__cmd_sendmail, 121, P | B | MO, EL_CM_SENDMAIL, EL_CM_STATUS},
-    {EL_SRV_SMARTFORWARD, "SmartForward", el__cmd_smartforward, 121, P | B | MO, EL_CM_SMARTFORWARD,
+    {EL_SRV_SENDMAIL, "SendMail", el__cmd_sendmail, 121, P | B | MO | Q, EL_CM_SENDMAIL,
      EL_CM_STATUS},
-    {EL_SRV_SMARTREPLY, "SmartReply", el__cmd_smartreply, 121, P | B | MO, EL_CM_SMARTREPLY,
+    {EL_SRV_SMARTFORWARD, "SmartForward", el__cmd_smartforward, 121, P | B | MO | Q,
+     EL_CM_SMARTFORWARD, EL_CM_STATUS},
+    {EL_SRV_SMARTREPLY, "SmartReply", el__cmd_smartreply, 121, P | B | MO | Q, EL_CM_SMARTREPLY,
      EL_CM_STATUS},
     {EL_SRV_GETATTACHMENT, "GetAttachment", el__cmd_getattachment, 121, P, 0, 0},
     {EL_SRV_FOLDERSYNC, "FolderSync", el__cmd_foldersync, 121, P | B, EL_FH_FOLDERSYNC,
@@ -40,7 +42,7 @@ static const struct el__cmd_row cmd_table[] = {
      EL_FH_STATUS},
     {EL_SRV_FOLDERUPDATE, "FolderUpdate", el__cmd_folderupdate, 121, P | B, EL_FH_FOLDERUPDATE,
      EL_FH_STATUS},
-    {EL_SRV_MOVEITEMS, "MoveItems", el__cmd_moveitems, 121, P | B, EL_MOVE_MOVEITEMS,
+    {EL_SRV_MOVEITEMS, "MoveItems", el__cmd_moveitems, 121, P | B | Q, EL_MOVE_MOVEITEMS,
      EL_MOVE_STATUS},
     {EL_SRV_GETITEMESTIMATE, "GetItemEstimate", el__cmd_getitemestimate, 121, P | B,
      EL_GIE_GETITEMESTIMATE, EL_GIE_STATUS},
@@ -62,6 +64,7 @@ static const struct el__cmd_row cmd_table[] = {
 #undef B
 #undef MO
 #undef KL
+#undef Q
 
 static const struct el__cmd_row *row_of(int cmd)
 {
@@ -228,6 +231,7 @@ static int user_init(struct el_srv_state *st, uint32_t i, const char *name, size
 {
     struct el__user *u = &st->users[i];
     u->idx = i;
+    u->pub.index = i;
     u->pub.name = dup_n(name, nlen);
     u->pub.password = dup_n(pass, plen);
     u->plen = plen;
@@ -513,6 +517,7 @@ int el_srv_state_new(const struct el_srv_config *cfg, struct el_srv_state **out,
     }
     st->policy_version = cfg->policy_version ? cfg->policy_version : 1;
     st->max_devices = cfg->max_devices;
+    st->quota_bytes = cfg->mailbox_quota_bytes;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* whole minutes: generated dates differ between runs only by the start minute */
@@ -560,6 +565,22 @@ const struct el_srv_user *el_srv_auth(struct el_srv_state *st, const char *user,
     if (u == NULL || diff != 0)
         return NULL;
     return &u->pub;
+}
+
+uint32_t el_srv_user_count(const struct el_srv_state *st)
+{
+    return st->nusers;
+}
+
+const char *el_srv_user_name(const struct el_srv_state *st, uint32_t index)
+{
+    return index < st->nusers ? st->users[index].pub.name : NULL;
+}
+
+const struct el_srv_user *el_srv_user_find(struct el_srv_state *st, const char *name)
+{
+    struct el__user *u = el__user_by_name(st, name, strlen(name));
+    return u ? &u->pub : NULL;
 }
 
 void el_srv_get_stats(struct el_srv_state *st, struct el_srv_stats *out)
@@ -648,6 +669,7 @@ static int handle_locked(struct el__ctx *c)
         if (n >= c->st->max_devices) {
             el__reason(c, "%s: %u device partnerships, at most %u", c->row->name, n,
                        c->st->max_devices);
+            c->st->stats.devices_refused++;
             return el__fail(c, 177);
         }
     }
@@ -658,12 +680,19 @@ static int handle_locked(struct el__ctx *c)
         unsigned s = el__policy_check(c);
         if (s) {
             el__reason(c, "%s: policy status %u", c->row->name, s);
+            c->st->stats.policy_refused++;
             if (rq->version < 140) {
                 rs->http_status = 449;
                 return 0;
             }
             return el__fail(c, s);
         }
+    }
+    if ((c->row->flags & EL__CMD_QUOTA) && el__quota_full(c->st, c->u)) {
+        el__reason(c, "%s: mailbox at or over its quota of %llu bytes", c->row->name,
+                   (unsigned long long)c->st->quota_bytes);
+        c->st->stats.quota_refused++;
+        return el__fail(c, 113);
     }
     return c->row->fn(c);
 }

@@ -1,6 +1,6 @@
 /* srv_state_admin.c - the admin operations behind the admin HTTP API: deliver a mail, request a
- * (account-only) remote wipe, bump the policy, and the JSON state dump (counters, per-device
- * policy and sync state).
+ * (account-only) remote wipe, bump the policy, the EAS side's knobs (partnership limit, mailbox
+ * quota), and the JSON state dump (counters, per-device policy and sync state).
  * Owns: nothing. Uses: srv_int.h. Each call takes the state mutex. */
 #include "srv_int.h"
 
@@ -125,6 +125,22 @@ int el_srv_admin_policy_bump(struct el_srv_state *st, struct el_err *err)
     return 0;
 }
 
+void el_srv_admin_get_limits(struct el_srv_state *st, struct el_srv_eas_limits *out)
+{
+    pthread_mutex_lock(&st->mu);
+    out->max_devices = st->max_devices;
+    out->mailbox_quota_bytes = st->quota_bytes;
+    pthread_mutex_unlock(&st->mu);
+}
+
+void el_srv_admin_set_limits(struct el_srv_state *st, const struct el_srv_eas_limits *in)
+{
+    pthread_mutex_lock(&st->mu);
+    st->max_devices = in->max_devices;
+    st->quota_bytes = in->mailbox_quota_bytes;
+    pthread_mutex_unlock(&st->mu);
+}
+
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
 static void json_str(struct el_buf *out, const char *s)
@@ -231,6 +247,9 @@ int el_srv_admin_state_json(struct el_srv_state *st, const char *user, const cha
     }
     el_buf_append(out, "}", 1);
     if (u) {
+        json_fmt(out, ",\"mailbox_size_bytes\":%llu,\"mailbox_quota_bytes\":%llu",
+                 (unsigned long long)(u->mb ? el__mailbox_size(u->mb) : 0),
+                 (unsigned long long)st->quota_bytes);
         el_buf_append(out, ",\"device_list\":[", 16);
         first = 1;
         for (const struct el__device *d = u->devices; d; d = d->next) {

@@ -120,7 +120,7 @@ int el_srvh_start(struct el_srvh *h, const struct el_srvh_opts *opts)
         return -1;
     }
     snprintf(h->log_file, sizeof(h->log_file), "%s/server.log", h->dir);
-    if (opts->tls && make_certs(h) != 0)
+    if (opts->tls && opts->cert_fixture == NULL && make_certs(h) != 0)
         goto fail;
 
     char workers[16], users[16], cert[192], key[192], chain[192];
@@ -137,7 +137,12 @@ int el_srvh_start(struct el_srvh *h, const struct el_srvh_opts *opts)
         argv[n++] = "--listen";
         argv[n++] = "127.0.0.1:0";
     }
-    if (opts->tls) {
+    if (opts->tls && opts->cert_fixture) {
+        argv[n++] = "--tls-listen";
+        argv[n++] = "127.0.0.1:0";
+        argv[n++] = "--cert-fixture";
+        argv[n++] = opts->cert_fixture;
+    } else if (opts->tls) {
         argv[n++] = "--tls-listen";
         argv[n++] = "127.0.0.1:0";
         argv[n++] = "--cert";

@@ -45,6 +45,8 @@ struct el_srvh_opts {
     int tls;          /* make a CA, an intermediate and a server certificate for 127.0.0.1 in the
                          temp dir (openssl CLI) and add --tls-listen 127.0.0.1:0 --cert --key --chain */
     int no_plain;     /* with tls: no plain listener */
+    const char *cert_fixture; /* with tls: serve this `easload certs make` chain (DIR/NAME) with
+                                 --cert-fixture instead of making certificates (issue 7) */
     unsigned workers; /* 0 = 2 */
     unsigned users;   /* 0 = 5 (user1..user5, passwords pass1..pass5) */
 };

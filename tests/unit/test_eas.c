@@ -1031,6 +1031,87 @@ static void ping_watches_folders_and_reports_changes(void **state)
     assert_null(header(el_eas_headers(&f->d, &c), "Content-Type"));
 }
 
+/* SOGo (docs/servers.md): a HeartbeatInterval above its maximum is answered with status 5 and
+ * the maximum. The device keeps the bound, sends the same Ping once more inside it, and asks
+ * for no more than the bound from then on; a bound equal to what was sent ends the call. */
+static void ping_status_5_bound_is_kept_and_the_ping_sent_again_inside_it(void **state)
+{
+    struct fx *f = *state;
+    give_folders(f);
+    struct el_eas_call c;
+    call_init(&c, EL_EAS_PING);
+    c.in.folders[0] = "Inbox";
+    c.in.nfolders = 1;
+    c.in.heartbeat_s = 300;
+    build(f, &c);
+    const struct exp asked[] = {
+        {1, EL_PING_PING, NULL},    {2, EL_PING_HEARTBEATINTERVAL, "300"},
+        {2, EL_PING_FOLDERS, NULL}, {3, EL_PING_FOLDER, NULL},
+        {4, EL_PING_ID, "5"},       {4, EL_PING_CLASS, "Email"},
+    };
+    CHECK_TREE(&f->body, asked);
+
+    struct el_wbxml_encoder *e = resp(f);
+    el_wbxml_start(e, EL_PING_PING);
+    el_wbxml_uint(e, EL_PING_STATUS, 5);
+    el_wbxml_uint(e, EL_PING_HEARTBEATINTERVAL, 10);
+    el_wbxml_end(e);
+    assert_int_equal(parse_ok(f, &c), 1); /* another round trip */
+    assert_int_equal(c.out.cls, EL_EAS_CLASS_EAS_STATUS);
+    assert_int_equal(c.out.status, 5);
+    assert_int_equal(c.step, 1);
+    assert_int_equal(f->d.ping_max_s, 10);
+    assert_int_equal(f->d.ping_min_s, 0);
+
+    build(f, &c);
+    const struct exp again[] = {
+        {1, EL_PING_PING, NULL},    {2, EL_PING_HEARTBEATINTERVAL, "10"},
+        {2, EL_PING_FOLDERS, NULL}, {3, EL_PING_FOLDER, NULL},
+        {4, EL_PING_ID, "5"},       {4, EL_PING_CLASS, "Email"},
+    };
+    CHECK_TREE(&f->body, again);
+    assert_int_equal(c.in.heartbeat_s, 10); /* the engine times the request with it */
+    e = resp(f);
+    el_wbxml_start(e, EL_PING_PING);
+    el_wbxml_uint(e, EL_PING_STATUS, 1);
+    el_wbxml_end(e);
+    assert_int_equal(parse_ok(f, &c), 0);
+    assert_int_equal(c.out.cls, EL_EAS_CLASS_OK);
+
+    /* a new Ping asking for 300 asks for 10; a status 5 naming 10 again ends the call */
+    call_init(&c, EL_EAS_PING);
+    c.in.folders[0] = "Inbox";
+    c.in.nfolders = 1;
+    c.in.heartbeat_s = 300;
+    build(f, &c);
+    CHECK_TREE(&f->body, again);
+    e = resp(f);
+    el_wbxml_start(e, EL_PING_PING);
+    el_wbxml_uint(e, EL_PING_STATUS, 5);
+    el_wbxml_uint(e, EL_PING_HEARTBEATINTERVAL, 10);
+    el_wbxml_end(e);
+    assert_int_equal(parse_ok(f, &c), 0);
+    assert_int_equal(c.out.cls, EL_EAS_CLASS_EAS_STATUS);
+
+    /* a lower bound raises what is asked */
+    call_init(&c, EL_EAS_PING);
+    c.in.folders[0] = "Inbox";
+    c.in.nfolders = 1;
+    c.in.heartbeat_s = 5;
+    f->d.ping_min_s = 0;
+    f->d.ping_max_s = 0;
+    build(f, &c);
+    e = resp(f);
+    el_wbxml_start(e, EL_PING_PING);
+    el_wbxml_uint(e, EL_PING_STATUS, 5);
+    el_wbxml_uint(e, EL_PING_HEARTBEATINTERVAL, 60);
+    el_wbxml_end(e);
+    assert_int_equal(parse_ok(f, &c), 1);
+    assert_int_equal(f->d.ping_min_s, 60);
+    build(f, &c);
+    assert_int_equal(c.in.heartbeat_s, 60);
+}
+
 /* ---- HTTP outcomes ------------------------------------------------------------------------- */
 
 static void throttling_503_reads_retry_after_seconds_and_dates(void **state)
@@ -1682,6 +1763,7 @@ int main(void)
         T(sync_of_an_unknown_folder_is_a_scenario_error),
         T(estimate_uses_the_version_s_form),
         T(ping_watches_folders_and_reports_changes),
+        T(ping_status_5_bound_is_kept_and_the_ping_sent_again_inside_it),
         T(throttling_503_reads_retry_after_seconds_and_dates),
         T(redirect_451_moves_the_base_url),
         T(transport_failures_and_http_errors_are_classified),
