@@ -267,8 +267,8 @@ static int read_lib_tables(void **state)
             char doc[256];
             int dn =
                 snprintf(doc, sizeof(doc), DOCTYPE "<%s xmlns=\"%s:\">QUJD</%s>", name, ns, name);
-            uint8_t *wb;
-            size_t wb_len;
+            uint8_t *wb = NULL;
+            size_t wb_len = 0;
             assert_int_equal(lib_to_wbxml(doc, (size_t)dn, &wb, &wb_len), WBXML_OK);
             t->binary[page][tok] = memchr(wb + 4, 0xC3, wb_len - 4) != NULL;
             free(wb);
@@ -395,8 +395,8 @@ static void every_shared_token_round_trips_through_libwbxml_both_ways(void **sta
                                          t->ns[page], lib)
                               : snprintf(doc, sizeof(doc), DOCTYPE "<%s xmlns=\"%s:\"/>", lib,
                                          t->ns[page]);
-                uint8_t *wb;
-                size_t wb_len;
+                uint8_t *wb = NULL;
+                size_t wb_len = 0;
                 assert_int_equal(lib_to_wbxml(doc, (size_t)dn, &wb, &wb_len), WBXML_OK);
                 if (!same_bytes(wb, wb_len, in, n))
                     fail_msg("page %u token 0x%02X: libwbxml encodes <%s> elsewhere", page, tok,
@@ -650,8 +650,8 @@ static void what_libwbxml_encodes_from_each_fixture_we_decode_as_the_fixture(voi
         write_lib_xml(t, fx.data, fx.len, 0, &lib_xml);
         write_lib_xml(t, fx.data, fx.len, 1, &our_xml);
 
-        uint8_t *wb;
-        size_t wb_len;
+        uint8_t *wb = NULL;
+        size_t wb_len = 0;
         WBXMLError lrc = lib_to_wbxml((const char *)lib_xml.data, lib_xml.len, &wb, &wb_len);
         if (lrc != WBXML_OK)
             fail_msg("%s: libwbxml cannot encode %.*s: %s", names[i], (int)lib_xml.len,
