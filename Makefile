@@ -3,13 +3,15 @@
 #   make test   install missing Debian packages, build with ASan+UBSan (clang), run every test
 #   make fuzz   run the libFuzzer targets for FUZZ_SECONDS each (default 60)
 #   make bench  build and run the benchmarks (bench/RESULTS.md says how to read them)
+#   make test-peers  (root, Debian 12) build, bring up SOGo on loopback, run easload against it
+#               (tests/peers/sogo), tear it down; prints the minutes; not part of `make test`
 BUILD       ?= build
 TEST_BUILD  ?= build-test
 BENCH_BUILD ?= build-bench
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test fuzz bench clean
+.PHONY: all deps build demo test test-peers fuzz bench clean
 
 all: build
 
@@ -28,6 +30,9 @@ test: deps
 	      -DEL_SANITIZE=ON -DEL_FUZZ=ON >/dev/null
 	cmake --build $(TEST_BUILD) -j$(JOBS)
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -j$(JOBS)
+
+test-peers: build
+	./tests/peers/sogo/test-peers.sh $(BUILD)/cli/easload
 
 fuzz: deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \

@@ -104,9 +104,9 @@ int el_cli_certcheck(const struct el_cli_cmd *cmd, int argc, char **argv)
     const char *names_arg = NULL, *ca = NULL, *profile = NULL, *resolve = NULL;
     int json = 0;
     const struct el_cli_flag flags[] = {
-        {"--names", 0, 1, &names_arg, NULL},   {"--ca", 0, 1, &ca, NULL},
-        {"--profile", 0, 1, &profile, NULL},   {"--resolve", 0, 1, &resolve, NULL},
-        {"--json", 0, 0, NULL, &json},         {NULL, 0, 0, NULL, NULL},
+        {"--names", 0, 1, &names_arg, NULL}, {"--ca", 0, 1, &ca, NULL},
+        {"--profile", 0, 1, &profile, NULL}, {"--resolve", 0, 1, &resolve, NULL},
+        {"--json", 0, 0, NULL, &json},       {NULL, 0, 0, NULL, NULL},
     };
     const char *pos[1];
     int npos = 0;

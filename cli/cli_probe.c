@@ -10,10 +10,13 @@
  * Cookie. */
 #include "cli.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +25,6 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
-#include <errno.h>
-#include <arpa/inet.h>
 
 #include <openssl/crypto.h>
 #include <uv.h>
@@ -35,7 +35,15 @@
 #include "wbxml.h"
 
 /* The EAS steps after TLS, in order. */
-enum { S_OPTIONS, S_PROVISION, S_FOLDERSYNC, S_SYNC0, S_SYNC, S_PING, S_DONE };
+enum {
+    S_OPTIONS,
+    S_PROVISION,
+    S_FOLDERSYNC,
+    S_SYNC0,
+    S_SYNC,
+    S_PING,
+    S_DONE
+};
 
 struct probe {
     uv_loop_t loop;
@@ -43,7 +51,7 @@ struct probe {
     struct el_http_conn *conn; /* owned */
     struct el_eas_device d;    /* owned (el_eas_device_close) */
     struct el_eas_call call;
-    struct el_buf body;        /* owned: the request body */
+    struct el_buf body; /* owned: the request body */
     char url[2048];
     struct el_http_req rq;
     int step;
@@ -140,7 +148,7 @@ static void trace_response(struct probe *pr, const struct el_http_result *r)
     const struct {
         const char *name, *value;
     } hs[] = {
-        {"Content-Type", r->content_type},       {"MS-ASProtocolVersions", r->ms_versions},
+        {"Content-Type", r->content_type},         {"MS-ASProtocolVersions", r->ms_versions},
         {"MS-ASProtocolCommands", r->ms_commands}, {"Location", r->location},
         {"WWW-Authenticate", r->www_authenticate}, {"X-MS-Location", r->ms_location},
         {"Retry-After", r->retry_after},           {"X-MS-ASThrottle", r->ms_throttle},
@@ -159,16 +167,18 @@ static void trace_response(struct probe *pr, const struct el_http_result *r)
 static int front_end_trouble(const struct el_http_result *r, char *out, size_t cap)
 {
     if (r->status >= 300 && r->status < 400) {
-        snprintf(out, cap, "HTTP %ld redirect to %.300s: something intercepts EAS (a forms-based "
-                           "login or a proxy); phones do not follow it",
+        snprintf(out, cap,
+                 "HTTP %ld redirect to %.300s: something intercepts EAS (a forms-based "
+                 "login or a proxy); phones do not follow it",
                  r->status, r->location[0] ? r->location : "(no Location)");
         return 1;
     }
     if (r->status == 200 && strncasecmp(r->content_type, "text/html", 9) == 0) {
         int form = r->body_len > 0 && (memmem(r->body, r->body_len, "<form", 5) != NULL ||
                                        memmem(r->body, r->body_len, "<FORM", 5) != NULL);
-        snprintf(out, cap, "HTTP 200 with an HTML page%s: a forms-based login (or a portal) "
-                           "answers instead of EAS",
+        snprintf(out, cap,
+                 "HTTP 200 with an HTML page%s: a forms-based login (or a portal) "
+                 "answers instead of EAS",
                  form ? " holding a login form" : "");
         return 1;
     }
@@ -177,8 +187,8 @@ static int front_end_trouble(const struct el_http_result *r, char *out, size_t c
 
 static const char *step_name(int s)
 {
-    static const char *const n[] = {"OPTIONS", "Provision", "FolderSync", "Sync Inbox",
-                                    "Sync Inbox", "Ping"};
+    static const char *const n[] = {"OPTIONS",    "Provision",  "FolderSync",
+                                    "Sync Inbox", "Sync Inbox", "Ping"};
     return s >= 0 && s < S_DONE ? n[s] : "?";
 }
 
@@ -264,8 +274,8 @@ static void on_done(void *ctx, const struct el_http_result *r)
     char why[512];
     if (tls != EL_TLS_OK) {
         step_line(name, 0, pr->total_us, "TLS %s, the phone shows 0x%08X: %s (%s)",
-                  el_tls_class_name(tls), (unsigned)el_tls_class_code(tls),
-                  el_tls_class_text(tls), c->out.detail);
+                  el_tls_class_name(tls), (unsigned)el_tls_class_code(tls), el_tls_class_text(tls),
+                  c->out.detail);
         pr->failed = 1;
         return;
     }
@@ -326,8 +336,9 @@ static void on_done(void *ctx, const struct el_http_result *r)
         break;
     case S_SYNC0:
         step_line(name, 1, pr->total_us, "sync key 0 -> %s",
-                  el_eas_device_folder(&pr->d, "inbox") ? el_eas_device_folder(&pr->d, "inbox")->sync_key
-                                                       : "?");
+                  el_eas_device_folder(&pr->d, "inbox")
+                      ? el_eas_device_folder(&pr->d, "inbox")->sync_key
+                      : "?");
         break;
     case S_SYNC:
         step_line(name, 1, pr->total_us, "%u items%s", c->out.added,
@@ -335,7 +346,7 @@ static void on_done(void *ctx, const struct el_http_result *r)
         break;
     case S_PING:
         step_line(name, 1, pr->total_us, "status %d (%s)", c->out.status,
-                  c->out.status == 1 ? "heartbeat expired, no changes"
+                  c->out.status == 1   ? "heartbeat expired, no changes"
                   : c->out.status == 2 ? "changes in the Inbox"
                                        : "see [MS-ASCMD] Ping");
         break;
@@ -400,9 +411,14 @@ static int probe_tls(const struct el_cli_url *u, const char *addr, const char *c
 {
     struct el_tls_policy pol = {p->name, p->tls_security_level, p->accepts_wildcard};
     const char *names[] = {u->host, NULL};
-    struct el_tls_check_opts o = {.host = u->host, .port = u->port, .connect_addr = addr,
-                                  .ca_file = ca, .trust_none = trust_none, .names = names,
-                                  .policies = &pol, .npolicies = 1};
+    struct el_tls_check_opts o = {.host = u->host,
+                                  .port = u->port,
+                                  .connect_addr = addr,
+                                  .ca_file = ca,
+                                  .trust_none = trust_none,
+                                  .names = names,
+                                  .policies = &pol,
+                                  .npolicies = 1};
     struct el_tls_check *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return -1;
@@ -518,11 +534,16 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
     const char *token_file = NULL, *client_cert = NULL, *client_key = NULL;
     int verbose = 0, no_ping = 0;
     const struct el_cli_flag flags[] = {
-        {"--user", 0, 1, &user, NULL},         {"--password", 0, 1, &password, NULL},
-        {"--profile", 0, 1, &profile, NULL},   {"--ca", 0, 1, &ca, NULL},
-        {"--resolve", 0, 1, &resolve, NULL},   {"--heartbeat", 0, 1, &heartbeat, NULL},
-        {"--email", 0, 1, &email, NULL},       {"--autodiscover-port", 0, 1, &ad_port, NULL},
-        {"--no-ping", 0, 0, NULL, &no_ping},   {"--verbose", 'v', 0, NULL, &verbose},
+        {"--user", 0, 1, &user, NULL},
+        {"--password", 0, 1, &password, NULL},
+        {"--profile", 0, 1, &profile, NULL},
+        {"--ca", 0, 1, &ca, NULL},
+        {"--resolve", 0, 1, &resolve, NULL},
+        {"--heartbeat", 0, 1, &heartbeat, NULL},
+        {"--email", 0, 1, &email, NULL},
+        {"--autodiscover-port", 0, 1, &ad_port, NULL},
+        {"--no-ping", 0, 0, NULL, &no_ping},
+        {"--verbose", 'v', 0, NULL, &verbose},
         {"--token-file", 0, 1, &token_file, NULL},
         {"--client-cert", 0, 1, &client_cert, NULL},
         {"--client-key", 0, 1, &client_key, NULL},
@@ -586,10 +607,16 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
     char ad_url[512] = "";
     if (email) {
         printf("probe Autodiscover for %s as %s (profile %s)\n", email, user, p->name);
-        struct el__cli_ad_opts ao = {.email = email, .user = user, .password = pw,
+        struct el__cli_ad_opts ao = {.email = email,
+                                     .user = user,
+                                     .password = pw,
                                      .token = token[0] ? token : NULL,
-                                     .port = (unsigned)adp, .resolve = rs, .ca_file = ca_file,
-                                     .trust_none = trust_none, .profile = p, .verbose = verbose};
+                                     .port = (unsigned)adp,
+                                     .resolve = rs,
+                                     .ca_file = ca_file,
+                                     .trust_none = trust_none,
+                                     .profile = p,
+                                     .verbose = verbose};
         if (el__cli_autodiscover(&ao, ad_url, sizeof(ad_url)) != 0 && npos == 0) {
             OPENSSL_cleanse(pw, sizeof(pw));
             curl_slist_free_all(rs);
@@ -597,8 +624,8 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
             return EL_EXIT_FAIL;
         }
         if (npos == 1 && ad_url[0] && strcasecmp(ad_url, pos[0]) != 0)
-            printf("warn %-11s %10s  Autodiscover gives %s, probing %s as asked\n",
-                   "Autodiscover", "", ad_url, pos[0]);
+            printf("warn %-11s %10s  Autodiscover gives %s, probing %s as asked\n", "Autodiscover",
+                   "", ad_url, pos[0]);
     }
     const char *target = npos == 1 ? pos[0] : ad_url;
     struct el_cli_url u;

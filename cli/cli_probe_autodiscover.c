@@ -21,8 +21,8 @@
 
 struct ad_try {
     int calls;
-    char line[600];  /* the step's verdict */
-    char url[512];   /* EAS URL found, "" if none */
+    char line[600]; /* the step's verdict */
+    char url[512];  /* EAS URL found, "" if none */
     int ok;
 };
 
@@ -79,8 +79,12 @@ static int try_one(struct el_http_loop *hl, uv_loop_t *loop, const char *url,
     int rc = el_http_conn_new(hl, 0, &c, &err);
     if (rc == 0) {
         el_http_conn_set_tls_policy(c, pol);
-        struct el_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = body,
-                                 .body_len = strlen(body), .timeout_ms = 20000};
+        struct el_http_req rq = {.method = "POST",
+                                 .url = url,
+                                 .headers = headers,
+                                 .body = body,
+                                 .body_len = strlen(body),
+                                 .timeout_ms = 20000};
         rc = el_http_start(c, &rq, on_done, t, &err);
     }
     if (rc == 0)
@@ -111,8 +115,8 @@ int el__cli_autodiscover(const struct el__cli_ad_opts *o, char *eas_url, size_t 
     uv_loop_init(&loop);
     struct el_http_loop *hl = NULL;
     struct el_err err;
-    struct el_http_opts ho = {.ca_file = o->ca_file, .trust_none = o->trust_none,
-                              .resolve = o->resolve};
+    struct el_http_opts ho = {
+        .ca_file = o->ca_file, .trust_none = o->trust_none, .resolve = o->resolve};
     if (hdr)
         hdr[0] = '\0';
     if (clear == NULL || hdr == NULL || el_http_loop_new(&loop, &ho, &hl, &err) != 0)
@@ -149,7 +153,10 @@ int el__cli_autodiscover(const struct el__cli_ad_opts *o, char *eas_url, size_t 
         if (o->verbose)
             printf("  > POST %s (Authorization: [redacted])\n", url);
         try_one(hl, &loop, url, headers, body, &pol, &t);
-        printf("%-4s %-11s %10s  %s: %s\n", t.ok ? "ok" : i == 0 ? "warn" : "FAIL",
+        printf("%-4s %-11s %10s  %s: %s\n",
+               t.ok     ? "ok"
+               : i == 0 ? "warn"
+                        : "FAIL",
                "Autodiscover", "", url, t.line);
         if (t.ok) {
             snprintf(eas_url, cap, "%s", t.url);

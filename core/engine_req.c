@@ -108,9 +108,11 @@ static int send_call(struct el__eng_dev *dev, struct el_eas_call *call, struct e
     if (rc < 0)
         return rc;
     long timeout_ms = (long)(w->cfg->timeout_us / 1000);
+    long recv_buffer = 0;
     if (call->cmd == EL_EAS_PING) {
         unsigned hb = call->in.heartbeat_s ? call->in.heartbeat_s : dev->eas.profile->heartbeat_s;
         timeout_ms = (long)(hb + PING_SLACK_S) * 1000;
+        recv_buffer = 1024; /* held for minutes by every idle device: its answer is tiny */
     }
     struct el_http_req hr = {
         .method = method,
@@ -119,6 +121,7 @@ static int send_call(struct el__eng_dev *dev, struct el_eas_call *call, struct e
         .body = rq->body.data,
         .body_len = rq->body.len,
         .timeout_ms = timeout_ms,
+        .recv_buffer_bytes = recv_buffer,
     };
     rq->sent_us = el__eng_now_us(w);
     rc = el_http_start(dev->conn, &hr, on_done, dev, err);

@@ -8,8 +8,9 @@
  * reused keep-alive for its consecutive requests. Its connection is bound to it: on loopback
  * targets each device gets its own source address 127.x.y.z (also spreads ephemeral ports);
  * curl only reuses a bound connection for the same binding, so devices never swap connections.
- * Response buffers are borrowed from a per-loop pool while a request runs: an idle device
- * holds only its easy handle and its connection. */
+ * Response buffers are borrowed from a per-loop pool when the first response byte arrives
+ * and returned after the callback: an idle device, and one whose long poll is held, holds only
+ * its easy handle and its connection. */
 #ifndef EL_HTTP_H
 #define EL_HTTP_H
 
@@ -74,6 +75,8 @@ struct el_http_req {
     const void *body;            /* borrowed until the callback */
     size_t body_len;
     long timeout_ms;             /* whole request; 0 = none (long polls set their own bound) */
+    long recv_buffer_bytes;      /* curl's receive buffer, held while the request runs: long
+                                    polls keep it small (1024, curl's minimum); 0 = 16384 */
 };
 
 /* Timings are microseconds from the start of the request; -1 when the phase did not happen

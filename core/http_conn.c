@@ -1,7 +1,8 @@
 /* http_conn.c - one device's HTTP connection: its easy handle (reused keep-alive), the binding
  * that keeps its connection its own, the shared CA store attached per TLS context, response
  * headers and body capture, and the result handed to the done callback.
- * Owns: the easy handle. Borrows a pooled response buffer while a request runs. */
+ * Owns: the easy handle. Borrows a pooled response buffer from the first response byte until
+ * the done callback has run. */
 #include "http_int.h"
 
 #include <stdlib.h>
@@ -98,10 +99,21 @@ static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *userp)
     return CURLE_OK;
 }
 
+/* The response buffer is borrowed at the first response byte, not when the request starts, so
+ * a held long poll holds none. NULL: out of memory (the transfer is aborted). */
+static struct el__http_rbuf *rbuf_of(struct el_http_conn *c)
+{
+    if (c->rbuf == NULL)
+        c->rbuf = el__http_rbuf_get(c->hl);
+    return c->rbuf;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *userp)
 {
     struct el_http_conn *c = userp;
     size_t len = size * n;
+    if (rbuf_of(c) == NULL)
+        return 0; /* CURLE_WRITE_ERROR */
     if (el_buf_append(&c->rbuf->body, p, len) < 0) {
         c->rbuf->overflow = 1;
         return 0; /* CURLE_WRITE_ERROR */
@@ -132,8 +144,10 @@ static void take_header(const char *p, size_t len, const char *name, char *dst, 
 static size_t on_header(char *p, size_t size, size_t n, void *userp)
 {
     struct el_http_conn *c = userp;
-    struct el__http_rbuf *b = c->rbuf;
+    struct el__http_rbuf *b = rbuf_of(c);
     size_t len = size * n;
+    if (b == NULL)
+        return 0; /* CURLE_WRITE_ERROR */
     if (len > 0 && (p[0] == 'H' || p[0] == 'h') && len > 5 && strncmp(p, "HTTP/", 5) == 0) {
         /* a new response (after 100 Continue or a redirect): forget earlier headers */
         b->content_type[0] = b->retry_after[0] = b->ms_location[0] = '\0';
@@ -212,13 +226,13 @@ int el_http_start(struct el_http_conn *c, const struct el_http_req *rq, el_http_
     if (c->running)
         return EL_ERR(err, EL_EINVAL, EL_NO_OFFSET,
                       "http: device %u already has a request running", c->device_index);
-    c->rbuf = el__http_rbuf_get(c->hl);
-    if (c->rbuf == NULL)
-        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory");
+    c->rbuf = NULL; /* borrowed at the first response byte (rbuf_of) */
     CURL *e = c->easy;
     curl_easy_setopt(e, CURLOPT_URL, rq->url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->headers);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE,
+                     rq->recv_buffer_bytes > 0 ? rq->recv_buffer_bytes : 16384L);
     if (strcmp(rq->method, "GET") == 0) {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
@@ -238,8 +252,6 @@ int el_http_start(struct el_http_conn *c, const struct el_http_req *rq, el_http_
     c->ctx = ctx;
     CURLMcode mc = curl_multi_add_handle(c->group->multi, e);
     if (mc != CURLM_OK) {
-        el__http_rbuf_put(c->hl, c->rbuf);
-        c->rbuf = NULL;
         return EL_ERR(err, EL_EIO, EL_NO_OFFSET, "http: device %u: %s", c->device_index,
                       curl_multi_strerror(mc));
     }
@@ -259,8 +271,10 @@ static int64_t info_us(CURL *e, CURLINFO what)
 
 void el__http_conn_done(struct el_http_conn *c, CURLcode code)
 {
+    static const struct el__http_rbuf no_response; /* empty headers, no body */
     CURL *e = c->easy;
-    struct el__http_rbuf *b = c->rbuf;
+    struct el__http_rbuf *owned = c->rbuf; /* NULL when no response byte came */
+    const struct el__http_rbuf *b = owned ? owned : &no_response;
     struct el_http_result r;
     memset(&r, 0, sizeof(r));
     long num_connects = 0, hdr_in = 0, req_size = 0;
@@ -317,7 +331,8 @@ void el__http_conn_done(struct el_http_conn *c, CURLcode code)
     c->ctx = NULL;
     fn(ctx, &r);
     c->hl->errbuf[0] = '\0';
-    el__http_rbuf_put(c->hl, b);
+    if (owned)
+        el__http_rbuf_put(c->hl, owned);
 }
 
 void el_http_conn_set_tls_policy(struct el_http_conn *c, const struct el_http_tls_policy *p)
@@ -349,7 +364,8 @@ void el_http_conn_free(struct el_http_conn *c)
         c->running = 0;
         if (c->fn)
             c->fn(c->ctx, &r);
-        el__http_rbuf_put(c->hl, c->rbuf);
+        if (c->rbuf)
+            el__http_rbuf_put(c->hl, c->rbuf);
         c->rbuf = NULL;
     }
     curl_easy_cleanup(c->easy);

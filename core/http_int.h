@@ -31,6 +31,8 @@ struct el__http_group {
     uv_timer_t timer;        /* embedded; the group is freed after its close callback */
     unsigned nconns;
     int closing;
+    struct el__http_group *kick_next; /* in the loop's kick list (a zero libcurl timeout) */
+    int kick_pending;
 };
 
 struct el_http_loop {
@@ -42,6 +44,9 @@ struct el_http_loop {
     unsigned ngroups;
     struct el__http_rbuf *free_bufs; /* owned pool */
     struct el_http_stats stats;
+    uv_idle_t *kick;                 /* owned, freed in its close callback: runs the groups whose
+                                        libcurl timeout was 0 on the next loop turn */
+    struct el__http_group *kicks;    /* those groups */
     char errbuf[CURL_ERROR_SIZE];    /* scratch for the callback in flight */
 };
 

@@ -103,16 +103,53 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     return uv_poll_start(&s->poll, events, on_poll) == 0 ? 0 : -1;
 }
 
-/* CURLMOPT_TIMERFUNCTION: -1 stops the timer; 0 runs on the next loop turn. */
+/* The idle handle of a loop: the groups whose libcurl timeout was 0, once each. Groups kicked
+ * again from inside these calls wait for the next turn, after libuv has polled. */
+static void on_kick(uv_idle_t *idle)
+{
+    struct el_http_loop *hl = idle->data;
+    struct el__http_group *g = hl->kicks;
+    hl->kicks = NULL;
+    uv_idle_stop(idle);
+    while (g != NULL) {
+        struct el__http_group *next = g->kick_next;
+        g->kick_next = NULL;
+        g->kick_pending = 0;
+        int running;
+        curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        drain(g);
+        g = next;
+    }
+}
+
+/* CURLMOPT_TIMERFUNCTION: -1 stops the timer; 0 runs on the next loop turn (an idle handle,
+ * not a zero uv timer: libuv 1.44 runs a timer re-armed to 0 inside a timer callback again in
+ * the same pass, so requests that fail at once, e.g. refused connects in a scenario loop, would
+ * starve the loop: no I/O, no signals). */
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
     struct el__http_group *g = userp;
-    if (timeout_ms < 0)
+    struct el_http_loop *hl = g->hl;
+    if (timeout_ms < 0) {
         uv_timer_stop(&g->timer);
-    else
+    } else if (timeout_ms == 0 && hl->kick != NULL) {
+        uv_timer_stop(&g->timer);
+        if (!g->kick_pending) {
+            g->kick_pending = 1;
+            g->kick_next = hl->kicks;
+            hl->kicks = g;
+            uv_idle_start(hl->kick, on_kick);
+        }
+    } else {
         uv_timer_start(&g->timer, on_timer, (uint64_t)timeout_ms, 0);
+    }
     return 0;
+}
+
+static void on_kick_closed(uv_handle_t *h)
+{
+    free(h);
 }
 
 static void on_group_closed(uv_handle_t *h)
@@ -217,6 +254,13 @@ int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el
         hl->opts.max_body_bytes = DEFAULT_MAX_BODY;
     hl->opts.ca_file = NULL;
     int rc = 0;
+    hl->kick = malloc(sizeof(*hl->kick));
+    if (hl->kick == NULL || uv_idle_init(loop, hl->kick) != 0) {
+        free(hl->kick);
+        free(hl);
+        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory");
+    }
+    hl->kick->data = hl;
     hl->store = X509_STORE_new();
     if (hl->store == NULL) {
         rc = EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory for the CA store");
@@ -239,6 +283,7 @@ int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el
     *out = hl;
     return 0;
 fail:
+    uv_close((uv_handle_t *)hl->kick, on_kick_closed);
     X509_STORE_free(hl->store);
     free(hl->ca_file);
     free(hl);
@@ -256,6 +301,9 @@ void el_http_loop_free(struct el_http_loop *hl)
         curl_multi_cleanup(g->multi); /* closes cached connections: CURL_POLL_REMOVE first */
         uv_close((uv_handle_t *)&g->timer, on_group_closed);
     }
+    uv_idle_stop(hl->kick);
+    uv_close((uv_handle_t *)hl->kick, on_kick_closed);
+    hl->kicks = NULL;
     while (hl->free_bufs) {
         struct el__http_rbuf *b = hl->free_bufs;
         hl->free_bufs = b->next;

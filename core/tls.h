@@ -25,7 +25,7 @@
     X(OK, "ok", 0x00000000u, "certificate accepted")                                               \
     X(UNTRUSTED_ROOT, "untrusted_root", 0x80072F0Du, "the root is not in the device's store")      \
     X(EXPIRED, "expired", 0x80072F05u, "a certificate of the chain has expired")                   \
-    X(NOT_YET_VALID, "not_yet_valid", 0x80072F05u, "a certificate of the chain is not yet valid") \
+    X(NOT_YET_VALID, "not_yet_valid", 0x80072F05u, "a certificate of the chain is not yet valid")  \
     X(NAME_MISMATCH, "name_mismatch", 0x80072F06u, "the host name is not in the certificate")      \
     X(INCOMPLETE_CHAIN, "incomplete_chain", 0x80072F0Du,                                           \
       "the server did not send the intermediate certificate")                                      \
@@ -33,15 +33,15 @@
       "the name matches only a wildcard, which this device rejects")                               \
     X(WEAK_SIGNATURE, "weak_signature", 0x80072F89u, "a certificate is signed with a weak hash")   \
     X(WEAK_KEY, "weak_key", 0x80072F89u, "a certificate's key is too small")                       \
-    X(CLIENT_CERT_NEEDED, "client_cert_needed", 0x80072F0Cu,                                      \
-      "the server requires a client certificate the device did not present")                      \
+    X(CLIENT_CERT_NEEDED, "client_cert_needed", 0x80072F0Cu,                                       \
+      "the server requires a client certificate the device did not present")                       \
     X(HANDSHAKE_FAILED, "handshake_failed", 0x80072F8Fu, "the TLS handshake failed")
 
 enum el_tls_class {
 #define EL_TLS_CLASS_ENUM(name, str, code, text) EL_TLS_##name,
     EL_TLS_CLASS_MAP(EL_TLS_CLASS_ENUM)
 #undef EL_TLS_CLASS_ENUM
-        EL_TLS_CLASS_COUNT
+    EL_TLS_CLASS_COUNT
 };
 
 /* "untrusted_root"; "unknown" out of range. */
@@ -74,75 +74,75 @@ struct el_tls_policy {
 };
 
 /* ---- certcheck: one chain judged step by step --------------------------------------------- */
-#define EL_TLS_CHECK_MAX_CERTS 10
-#define EL_TLS_CHECK_MAX_NAMES 16
+#define EL_TLS_CHECK_MAX_CERTS    10
+#define EL_TLS_CHECK_MAX_NAMES    16
 #define EL_TLS_CHECK_MAX_POLICIES 8
 
 struct el_tls_cert_info {
     char subject[256];
     char issuer[256];
-    char sig_alg[64];     /* "sha256WithRSAEncryption", "ecdsa-with-SHA1" */
-    int sig_secbits;      /* security bits of the signature (SHA-1: 63), -1 unknown */
-    char key_type[16];    /* "RSA", "EC", ... */
+    char sig_alg[64];  /* "sha256WithRSAEncryption", "ecdsa-with-SHA1" */
+    int sig_secbits;   /* security bits of the signature (SHA-1: 63), -1 unknown */
+    char key_type[16]; /* "RSA", "EC", ... */
     int key_bits;
-    int key_secbits;      /* RSA-1024: 80, RSA-2048: 112, P-256: 128 */
-    int64_t not_before;   /* unix seconds */
+    int key_secbits;    /* RSA-1024: 80, RSA-2048: 112, P-256: 128 */
+    int64_t not_before; /* unix seconds */
     int64_t not_after;
-    long days_left;       /* until not_after, negative when expired */
+    long days_left; /* until not_after, negative when expired */
     int self_signed;
     int is_ca;
-    int sent;             /* 1 sent by the server, 0 found in the trust store */
-    char sans[512];       /* "DNS:a, DNS:b" */
+    int sent;       /* 1 sent by the server, 0 found in the trust store */
+    char sans[512]; /* "DNS:a, DNS:b" */
 };
 
 struct el_tls_name_check {
     char name[256];
-    int covered;          /* by a SAN (or by the wildcard) */
-    int by_wildcard;      /* only through a wildcard */
+    int covered;     /* by a SAN (or by the wildcard) */
+    int by_wildcard; /* only through a wildcard */
 };
 
 struct el_tls_verdict {
-    const char *profile;  /* borrowed from the policy */
-    int cls;              /* enum el_tls_class */
+    const char *profile; /* borrowed from the policy */
+    int cls;             /* enum el_tls_class */
     uint32_t code;
-    char name[256];       /* the name that failed ("" if OK or not name-specific) */
-    long verify_error;    /* X509_V_ERR_* */
+    char name[256];    /* the name that failed ("" if OK or not name-specific) */
+    long verify_error; /* X509_V_ERR_* */
     int depth;
 };
 
 struct el_tls_check {
     char host[256];
-    char protocol[16];    /* "TLSv1.3" */
+    char protocol[16]; /* "TLSv1.3" */
     char cipher[64];
     char handshake_error[256]; /* "" if the handshake completed */
-    int64_t handshake_us;  /* TCP connect + TLS handshake, -1 when not measured */
+    int64_t handshake_us;      /* TCP connect + TLS handshake, -1 when not measured */
     struct el_tls_cert_info certs[EL_TLS_CHECK_MAX_CERTS]; /* sent chain, then anchors */
     unsigned ncerts;
     unsigned nsent;
-    int chain_complete;   /* the sent chain reaches a trusted anchor without fetching */
+    int chain_complete; /* the sent chain reaches a trusted anchor without fetching */
     int root_trusted;
     int root_expired;
     char root_subject[256];
-    long verify_error;    /* store verification, no name, security level 0 */
+    long verify_error; /* store verification, no name, security level 0 */
     int verify_depth;
     struct el_tls_name_check names[EL_TLS_CHECK_MAX_NAMES];
     unsigned nnames;
-    int wildcard_used;    /* the leaf has a wildcard SAN */
+    int wildcard_used;         /* the leaf has a wildcard SAN */
     int client_cert_requested; /* the server asked for a client certificate */
     struct el_tls_verdict verdicts[EL_TLS_CHECK_MAX_POLICIES];
     unsigned nverdicts;
 };
 
 struct el_tls_check_opts {
-    const char *host;       /* as in the URL: SNI and the first name */
+    const char *host; /* as in the URL: SNI and the first name */
     unsigned port;
     const char *connect_addr; /* address to connect to (from --resolve); NULL = resolve host */
-    const char *ca_file;    /* trusted roots; NULL = system store */
-    int trust_none;         /* 1 = an empty store (a phone with no private CA) */
+    const char *ca_file;      /* trusted roots; NULL = system store */
+    int trust_none;           /* 1 = an empty store (a phone with no private CA) */
     const char *const *names; /* names the phone uses; NULL-terminated; NULL = host only */
     const struct el_tls_policy *policies; /* verdict per policy */
     unsigned npolicies;
-    long timeout_ms;        /* connect + handshake; 0 = 10 s */
+    long timeout_ms; /* connect + handshake; 0 = 10 s */
 };
 
 /* Connects, completes a handshake without judging, then judges the chain it got. 0 (out holds
@@ -152,7 +152,7 @@ int el_tls_check_run(const struct el_tls_check_opts *o, struct el_tls_check *out
                      struct el_err *err);
 /* Judges a chain already in hand (sent[0] is the leaf; borrowed), as el_tls_check_run does
  * after its handshake. For tests and for callers that have the chain. */
-int el_tls_check_chain(const struct el_tls_check_opts *o, STACK_OF(X509) *sent,
+int el_tls_check_chain(const struct el_tls_check_opts *o, STACK_OF(X509) * sent,
                        struct el_tls_check *out, struct el_err *err);
 /* 1 if every verdict is OK and the handshake completed. */
 int el_tls_check_passed(const struct el_tls_check *c);

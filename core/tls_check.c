@@ -121,7 +121,7 @@ static int load_store(const struct el_tls_check_opts *o, X509_STORE **out, struc
 {
     X509_STORE *st = X509_STORE_new();
     if (st == NULL)
-        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "certcheck: out of memory");
+        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "tls: out of memory");
     int ok = 1;
     if (o->trust_none)
         ok = 1;
@@ -132,7 +132,8 @@ static int load_store(const struct el_tls_check_opts *o, X509_STORE **out, struc
     if (!ok) {
         X509_STORE_free(st);
         ERR_clear_error();
-        return EL_ERR(err, EL_EINVAL, EL_NO_OFFSET, "certcheck: cannot load CA certificates from %s",
+        return EL_ERR(err, EL_EINVAL, EL_NO_OFFSET,
+                      "tls: cannot load CA certificates from %s",
                       o->ca_file ? o->ca_file : "the system store");
     }
     *out = st;
@@ -142,7 +143,7 @@ static int load_store(const struct el_tls_check_opts *o, X509_STORE **out, struc
 /* One verification: the sent chain against the store, for host (NULL = no name check) at a
  * security level, wildcards allowed or not. Returns the first error and its depth; when ctx_out
  * is given the context stays alive for the caller (who frees it). */
-static long verify_once(X509_STORE *st, STACK_OF(X509) *sent, const char *host, int level,
+static long verify_once(X509_STORE *st, STACK_OF(X509) * sent, const char *host, int level,
                         int no_wildcards, int *depth, X509_STORE_CTX **ctx_out)
 {
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -182,7 +183,7 @@ static void judge_names(const struct el_tls_check_opts *o, X509 *leaf, struct el
     }
 }
 
-static void judge_policy(const struct el_tls_check_opts *o, X509_STORE *st, STACK_OF(X509) *sent,
+static void judge_policy(const struct el_tls_check_opts *o, X509_STORE *st, STACK_OF(X509) * sent,
                          const struct el_tls_policy *p, struct el_tls_check *out)
 {
     struct el_tls_verdict *v = &out->verdicts[out->nverdicts++];
@@ -196,8 +197,7 @@ static void judge_policy(const struct el_tls_check_opts *o, X509_STORE *st, STAC
     for (unsigned i = 0; i < out->nnames; i++) {
         int depth = 0;
         const char *name = out->names[i].name;
-        long e = verify_once(st, sent, name, p->security_level, !p->accepts_wildcard, &depth,
-                             NULL);
+        long e = verify_once(st, sent, name, p->security_level, !p->accepts_wildcard, &depth, NULL);
         if (e == X509_V_OK)
             continue;
         int wild = e == X509_V_ERR_HOSTNAME_MISMATCH && out->names[i].by_wildcard;
@@ -214,8 +214,8 @@ static void judge_policy(const struct el_tls_check_opts *o, X509_STORE *st, STAC
 }
 
 /* The checks and verdicts, into out (zeroed by the caller, handshake fields already set). */
-static int judge(const struct el_tls_check_opts *o, STACK_OF(X509) *sent,
-                 struct el_tls_check *out, struct el_err *err)
+static int judge(const struct el_tls_check_opts *o, STACK_OF(X509) * sent, struct el_tls_check *out,
+                 struct el_err *err)
 {
     time_t now = time(NULL);
     snprintf(out->host, sizeof(out->host), "%s", o->host ? o->host : "");
@@ -277,7 +277,7 @@ static int judge(const struct el_tls_check_opts *o, STACK_OF(X509) *sent,
     return 0;
 }
 
-int el_tls_check_chain(const struct el_tls_check_opts *o, STACK_OF(X509) *sent,
+int el_tls_check_chain(const struct el_tls_check_opts *o, STACK_OF(X509) * sent,
                        struct el_tls_check *out, struct el_err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -308,17 +308,17 @@ static int connect_to(const struct el_tls_check_opts *o, long timeout_ms, int *f
     hints.ai_socktype = SOCK_STREAM;
     int g = getaddrinfo(addr, port, &hints, &ai);
     if (g != 0)
-        return EL_ERR(err, EL_EIO, EL_NO_OFFSET, "certcheck: cannot resolve %s: %s", addr,
+        return EL_ERR(err, EL_EIO, EL_NO_OFFSET, "tls: cannot resolve %s: %s", addr,
                       gai_strerror(g));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int rc = 0;
     if (fd < 0) {
-        rc = EL_ERR(err, EL_EIO, EL_NO_OFFSET, "certcheck: socket: %s", strerror(errno));
+        rc = EL_ERR(err, EL_EIO, EL_NO_OFFSET, "tls: socket: %s", strerror(errno));
         goto done;
     }
     fcntl(fd, F_SETFL, O_NONBLOCK);
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-        rc = EL_ERR(err, EL_EIO, EL_NO_OFFSET, "certcheck: connect %s:%s: %s", addr, port,
+        rc = EL_ERR(err, EL_EIO, EL_NO_OFFSET, "tls: connect %s:%s: %s", addr, port,
                     strerror(errno));
         goto done;
     }
@@ -327,7 +327,7 @@ static int connect_to(const struct el_tls_check_opts *o, long timeout_ms, int *f
     socklen_t sl = sizeof(soerr);
     if (poll(&p, 1, (int)timeout_ms) != 1 ||
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
-        rc = EL_ERR(err, EL_EIO, EL_NO_OFFSET, "certcheck: connect %s:%s: %s", addr, port,
+        rc = EL_ERR(err, EL_EIO, EL_NO_OFFSET, "tls: connect %s:%s: %s", addr, port,
                     soerr ? strerror(soerr) : "timed out");
         goto done;
     }
@@ -374,7 +374,7 @@ int el_tls_check_run(const struct el_tls_check_opts *o, struct el_tls_check *out
     if (ssl == NULL) {
         SSL_CTX_free(ctx);
         close(fd);
-        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "certcheck: out of memory");
+        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "tls: out of memory");
     }
     /* receive anything: judging is done afterwards, per device */
     SSL_set_security_level(ssl, 0);

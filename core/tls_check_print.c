@@ -23,8 +23,7 @@ static void weakest(const struct el_tls_check *c, int *sig_i, int *key_i)
     *sig_i = *key_i = -1;
     for (unsigned i = 0; i < c->ncerts; i++) {
         const struct el_tls_cert_info *ci = &c->certs[i];
-        if (!ci->self_signed &&
-            (*sig_i < 0 || ci->sig_secbits < c->certs[*sig_i].sig_secbits))
+        if (!ci->self_signed && (*sig_i < 0 || ci->sig_secbits < c->certs[*sig_i].sig_secbits))
             *sig_i = (int)i;
         if (*key_i < 0 || ci->key_secbits < c->certs[*key_i].key_secbits)
             *key_i = (int)i;
@@ -65,11 +64,11 @@ void el_tls_check_print(const struct el_tls_check *c, FILE *out)
         if (c->chain_complete)
             fprintf(out, "  ok   chain complete: the server sent every intermediate\n");
         else
-            fprintf(out, "  FAIL chain incomplete: the server did not send the issuer of [%d] "
-                         "(%s); phones do not fetch it\n",
-                    c->verify_depth, c->certs[c->verify_depth < (int)c->nsent ? c->verify_depth
-                                                                               : 0]
-                                         .issuer);
+            fprintf(out,
+                    "  FAIL chain incomplete: the server did not send the issuer of [%d] "
+                    "(%s); phones do not fetch it\n",
+                    c->verify_depth,
+                    c->certs[c->verify_depth < (int)c->nsent ? c->verify_depth : 0].issuer);
         if (!c->chain_complete)
             fprintf(out, "  FAIL root not reached: the chain stops at [%d]\n", c->verify_depth);
         else if (c->root_trusted)
@@ -83,7 +82,9 @@ void el_tls_check_print(const struct el_tls_check *c, FILE *out)
             int future = ci->not_before > (int64_t)time(NULL);
             int ok = ci->days_left >= 0 && !future;
             fprintf(out, "  %s [%u] validity: %s\n", mark(ok), i,
-                    future ? "not yet valid" : ci->days_left < 0 ? "expired" : "valid");
+                    future              ? "not yet valid"
+                    : ci->days_left < 0 ? "expired"
+                                        : "valid");
             if (ok && ci->days_left < 30)
                 fprintf(out, "  warn [%u] expires in %ld days\n", i, ci->days_left);
         }
@@ -167,11 +168,12 @@ void el_tls_check_print_json(const struct el_tls_check *c, FILE *out)
         json_str(out, ci->subject);
         fprintf(out, ",\"issuer\":");
         json_str(out, ci->issuer);
-        fprintf(out, ",\"sent\":%s,\"self_signed\":%s,\"ca\":%s,\"not_before\":%lld,"
-                     "\"not_after\":%lld,\"days_left\":%ld,\"key_type\":",
+        fprintf(out,
+                ",\"sent\":%s,\"self_signed\":%s,\"ca\":%s,\"not_before\":%lld,"
+                "\"not_after\":%lld,\"days_left\":%ld,\"key_type\":",
                 ci->sent ? "true" : "false", ci->self_signed ? "true" : "false",
-                ci->is_ca ? "true" : "false", (long long)ci->not_before,
-                (long long)ci->not_after, ci->days_left);
+                ci->is_ca ? "true" : "false", (long long)ci->not_before, (long long)ci->not_after,
+                ci->days_left);
         json_str(out, ci->key_type);
         fprintf(out, ",\"key_bits\":%d,\"key_security_bits\":%d,\"signature\":", ci->key_bits,
                 ci->key_secbits);

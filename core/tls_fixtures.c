@@ -19,26 +19,27 @@
 
 #define DAY (24L * 3600L)
 
-#define EAS_SANS "DNS:exchange.example.local,DNS:owa.example.com,DNS:mail.example.com," \
-                 "DNS:autodiscover.example.com"
+#define EAS_SANS                                                                                   \
+    "DNS:exchange.example.local,DNS:owa.example.com,DNS:mail.example.com,"                         \
+    "DNS:autodiscover.example.com"
 
 const char *const el_tls_fixture_names[] = {
-    "valid", "expired-root", "expired-leaf", "not-yet-valid", "self-signed", "san-missing",
-    "wildcard", "incomplete-chain", "sha1", "rsa1024", "valid-rsa2048", NULL,
+    "valid",    "expired-root",     "expired-leaf", "not-yet-valid", "self-signed",   "san-missing",
+    "wildcard", "incomplete-chain", "sha1",         "rsa1024",       "valid-rsa2048", NULL,
 };
 
 /* How one fixture differs from the valid chain. */
 struct fixture {
     const char *name;
-    int expired_root;     /* issued under the expired root */
-    long leaf_from_days;  /* leaf validity, days relative to now */
+    int expired_root;    /* issued under the expired root */
+    long leaf_from_days; /* leaf validity, days relative to now */
     long leaf_to_days;
-    int self_signed;      /* leaf signs itself, no CA */
+    int self_signed; /* leaf signs itself, no CA */
     const char *sans;
     const char *cn;
     int send_intermediate;
-    int sha1;             /* the intermediate signs the leaf with SHA-1 */
-    int rsa_bits;         /* leaf key: 0 = EC P-256 */
+    int sha1;     /* the intermediate signs the leaf with SHA-1 */
+    int rsa_bits; /* leaf key: 0 = EC P-256 */
 };
 
 static const struct fixture fixtures[] = {
@@ -94,8 +95,7 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 
 /* Makes a certificate for key, signed by issuer (NULL: self-signed) with md. */
 static X509 *make_cert(EVP_PKEY *key, const char *cn, const struct ca *issuer, long from_days,
-                       long to_days, int is_ca, const char *sans, const EVP_MD *md,
-                       const char *eku)
+                       long to_days, int is_ca, const char *sans, const EVP_MD *md, const char *eku)
 {
     X509 *x = X509_new();
     if (x == NULL)
@@ -112,8 +112,9 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, const struct ca *issuer, l
     time_t now = time(NULL);
     ok = ok && X509_time_adj_ex(X509_getm_notBefore(x), (int)from_days, 0, &now) != NULL &&
          X509_time_adj_ex(X509_getm_notAfter(x), (int)to_days, 0, &now) != NULL;
-    ok = ok && X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                          (const unsigned char *)"easload test", -1, -1, 0) == 1 &&
+    ok = ok &&
+         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"easload test",
+                                    -1, -1, 0) == 1 &&
          X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
                                     0) == 1 &&
          X509_set_subject_name(x, name) == 1 &&
@@ -175,8 +176,7 @@ static int mkdir_p(const char *path, struct el_err *err)
         char c = buf[i];
         buf[i] = '\0';
         if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return EL_ERR(err, EL_EIO, EL_NO_OFFSET, "certs: mkdir %s: %s", buf,
-                          strerror(errno));
+            return EL_ERR(err, EL_EIO, EL_NO_OFFSET, "certs: mkdir %s: %s", buf, strerror(errno));
         buf[i] = c;
     }
     return 0;
@@ -220,8 +220,8 @@ static int make_fixture(const char *dir, const struct fixture *fx, const struct 
     EVP_PKEY *key = new_key(fx->rsa_bits);
     if (key == NULL)
         return ssl_fail(err, "key generation");
-    X509 *leaf = make_cert(key, fx->cn, issuer, fx->leaf_from_days, fx->leaf_to_days, 0,
-                           fx->sans, fx->sha1 ? EVP_sha1() : EVP_sha256(), "serverAuth");
+    X509 *leaf = make_cert(key, fx->cn, issuer, fx->leaf_from_days, fx->leaf_to_days, 0, fx->sans,
+                           fx->sha1 ? EVP_sha1() : EVP_sha256(), "serverAuth");
     if (leaf == NULL) {
         EVP_PKEY_free(key);
         return ssl_fail(err, fx->name);
@@ -254,8 +254,8 @@ int el_tls_fixtures_make(const char *dir, struct el_err *err)
     if (rc == 0)
         rc = make_ca(&root_old, "easload Expired Root CA", NULL, -3650, -1, err);
     if (rc == 0)
-        rc = make_ca(&inter_old, "easload Issuing CA under the Expired Root", &root_old, -30,
-                     1825, err);
+        rc = make_ca(&inter_old, "easload Issuing CA under the Expired Root", &root_old, -30, 1825,
+                     err);
     if (rc < 0)
         goto fail;
     X509 *roots[3] = {root.cert, root_old.cert, NULL};
@@ -294,8 +294,8 @@ int el_tls_fixtures_make_clients(const char *dir, unsigned nusers, const char *d
         if (rc < 0)
             break;
         EVP_PKEY *key = new_key(0);
-        X509 *x = key ? make_cert(key, user, &cca, -1, 365, 0, sans, EVP_sha256(), "clientAuth")
-                      : NULL;
+        X509 *x =
+            key ? make_cert(key, user, &cca, -1, 365, 0, sans, EVP_sha256(), "clientAuth") : NULL;
         if (x == NULL) {
             EVP_PKEY_free(key);
             rc = ssl_fail(err, user);

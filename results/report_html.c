@@ -1,22 +1,41 @@
-/* report_html.c - report.html: one self-contained page (inline CSS and SVG, no script, nothing
- * fetched) with the summary table, checks and thresholds, and five plots: latency p50/p99 over
- * time, requests and errors per second, latency percentiles per command, outcome classes, bytes
- * per device. Written atomically.
- * Owns: the text and scratch histograms of one call. Uses: results_int.h, stdio. */
+/* report_html.c - report.html: one self-contained page (inline CSS and SVG, no script, no URL,
+ * nothing fetched) with the summary table, checks and thresholds, and five plots: latency p50/p99
+ * over time and latency percentiles per command (log axes), requests and errors per second,
+ * outcome classes, bytes per device (linear axes with round ticks and grid lines). Short runs stay
+ * visible (points are marked up to 60 of them); empty plots say "no data"; long x labels are
+ * tilted. Written atomically.
+ * Owns: the text and scratch histograms of one call. Uses: results_int.h, stdio, math. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "results_int.h"
 
-#define W     720
-#define H     260
-#define PAD_L 60
-#define PAD_B 30
-#define PAD_T 30
-#define PAD_R 120
+/* Geometry of every plot: the data area is PLOT_W x PLOT_H, the margins hold ticks and legend. */
+#define PLOT_W      540
+#define PLOT_H      200
+#define PAD_L       64
+#define PAD_R       110
+#define PAD_T       28
+#define PAD_B       40
+#define MARK_POINTS 60  /* a line of at most this many points also gets a dot per point */
+#define CHAR_W      6.5 /* rough width of a character at font-size 11, for label layout */
+#define LABEL_MAX   20  /* x labels longer than this are cut */
 
 static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"};
+
+/* A y axis: linear from 0 to hi in steps of step, or logarithmic from decade lo to decade hi. */
+struct axis {
+    bool log;
+    double lo, hi, step;
+};
+
+/* Where an x axis label goes and how it is drawn. */
+struct xlabels {
+    double pad_b; /* bottom margin: tilted labels need more */
+    bool tilt;
+};
 
 static void html_text(FILE *f, const char *s)
 {
@@ -34,85 +53,241 @@ static void html_text(FILE *f, const char *s)
     }
 }
 
-static double max_of(const double *v, size_t n)
+/* A label of at most LABEL_MAX characters, escaped. */
+static void html_label(FILE *f, const char *s)
 {
-    double m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] > m)
-            m = v[i];
-    return m > 0 ? m : 1;
+    char cut[LABEL_MAX + 4];
+    if (strlen(s) > LABEL_MAX) {
+        memcpy(cut, s, LABEL_MAX - 2);
+        memcpy(cut + LABEL_MAX - 2, "..", 3);
+        s = cut;
+    }
+    html_text(f, s);
 }
 
-static void frame(FILE *f, const char *id, const char *title, const char *yunit, double ymax)
+/* A round step (1, 2 or 5 x 10^k) that cuts 0..max into about 5 parts. */
+static double nice_step(double max)
 {
+    double raw = max / 5;
+    double mag = pow(10, floor(log10(raw)));
+    double norm = raw / mag;
+    return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+}
+
+/* Fits a to the finite values of v (NAN = missing); a log axis ignores values <= 0. */
+static void axis_fit(struct axis *a, const double *v, size_t n, bool log_scale)
+{
+    double max = 0, minpos = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        max = v[i] > max ? v[i] : max;
+        if (v[i] > 0 && v[i] < minpos)
+            minpos = v[i];
+    }
+    a->log = log_scale;
+    if (log_scale) {
+        if (!isfinite(minpos)) {
+            a->lo = 1;
+            a->hi = 10;
+        } else {
+            a->lo = pow(10, floor(log10(minpos)));
+            a->hi = pow(10, ceil(log10(max)));
+            if (a->hi <= a->lo)
+                a->hi = a->lo * 10;
+        }
+        a->step = 0;
+        return;
+    }
+    if (max <= 0)
+        max = 1;
+    a->lo = 0;
+    a->step = nice_step(max);
+    a->hi = ceil(max / a->step - 1e-9) * a->step;
+}
+
+/* The y pixel of value v, clamped to the plot area (a log axis puts v <= lo on the bottom). */
+static double axis_y(const struct axis *a, double v)
+{
+    double frac;
+    if (a->log)
+        frac = v <= a->lo ? 0 : (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
+    else
+        frac = v / a->hi;
+    frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+    return PAD_T + PLOT_H - PLOT_H * frac;
+}
+
+static void tick_label(FILE *f, double v)
+{
+    if (fabs(v) >= 1 && fabs(v) < 1e9)
+        fprintf(f, "%.0f", v);
+    else
+        fprintf(f, "%g", v);
+}
+
+/* Title, the svg element, grid lines and the y axis with its tick labels. */
+static void frame(FILE *f, const char *id, const char *title, const char *yunit,
+                  const struct axis *a, double pad_b)
+{
+    int height = PAD_T + PLOT_H + (int)pad_b;
     fprintf(f,
             "<h2>%s</h2>\n<svg id=\"%s\" class=\"plot\" width=\"%d\" height=\"%d\" "
-            "viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
-            title, id, W, H, W, H);
+            "viewBox=\"0 0 %d %d\" font-size=\"11\">\n",
+            title, id, PAD_L + PLOT_W + PAD_R, height, PAD_L + PLOT_W + PAD_R, height);
+    size_t nticks = a->log ? (size_t)lround(log10(a->hi / a->lo)) : (size_t)lround(a->hi / a->step);
+    for (size_t i = 0; i <= nticks; i++) {
+        double v = a->log ? a->lo * pow(10, (double)i) : a->step * (double)i;
+        double y = axis_y(a, v);
+        if (i > 0)
+            fprintf(f,
+                    "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+                    "stroke=\"#e4e4e4\"/>\n",
+                    PAD_L, y, PAD_L + PLOT_W, y);
+        fprintf(f, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", PAD_L - 5,
+                y + 4);
+        tick_label(f, v);
+        fputs("</text>\n", f);
+    }
     fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", PAD_L,
-            H - PAD_B, W - PAD_R, H - PAD_B);
+            PAD_T + PLOT_H, PAD_L + PLOT_W, PAD_T + PLOT_H);
     fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", PAD_L, PAD_T,
-            PAD_L, H - PAD_B);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">%.4g</text>\n",
-            PAD_L - 4, PAD_T + 4, ymax);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">0</text>\n", PAD_L - 4,
-            H - PAD_B);
-    fprintf(f, "<text x=\"4\" y=\"%d\" font-size=\"11\">%s</text>\n", PAD_T - 12, yunit);
+            PAD_L, PAD_T + PLOT_H);
+    fprintf(f, "<text class=\"unit\" x=\"4\" y=\"%d\">%s%s</text>\n", PAD_T - 12, yunit,
+            a->log ? " (log scale)" : "");
 }
 
-/* Lines over n points; series k has values y[k * n + i]. */
-static void line_plot(FILE *f, const char *id, const char *title, const char *xunit,
-                      const char *yunit, const double *y, size_t n, const char *const *names,
-                      size_t nseries)
+static void x_title(FILE *f, const char *text, double pad_b)
 {
-    double ymax = max_of(y, n * nseries);
-    frame(f, id, title, yunit, ymax);
-    double pw = W - PAD_L - PAD_R, ph = H - PAD_T - PAD_B;
-    for (size_t k = 0; k < nseries; k++) {
-        fprintf(f,
-                "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
-                "points=\"",
-                colors[k % 5]);
-        for (size_t i = 0; i < n; i++)
-            fprintf(f, "%.1f,%.1f ", PAD_L + (n > 1 ? pw * (double)i / (double)(n - 1) : 0),
-                    PAD_T + ph - ph * y[k * n + i] / ymax);
-        fputs("\"/>\n", f);
-        fprintf(f, "<text x=\"%d\" y=\"%zu\" font-size=\"12\" fill=\"%s\">%s</text>\n",
-                W - PAD_R + 8, PAD_T + 14 * k + 10, colors[k % 5], names[k]);
+    if (text != NULL)
+        fprintf(f, "<text class=\"unit\" x=\"%d\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
+                PAD_L + PLOT_W / 2, PAD_T + PLOT_H + pad_b - 6, text);
+}
+
+static void no_data(FILE *f)
+{
+    fprintf(f,
+            "<text class=\"nodata\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
+            "fill=\"#888\">no data</text>\n",
+            PAD_L + PLOT_W / 2, PAD_T + PLOT_H / 2);
+}
+
+static void legend(FILE *f, const char *const *names, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        fprintf(
+            f, "<text class=\"legend\" x=\"%d\" y=\"%zu\" font-size=\"12\" fill=\"%s\">%s</text>\n",
+            PAD_L + PLOT_W + 10, (size_t)PAD_T + 14 * k + 10, colors[k % 5], names[k]);
+}
+
+/* Lines over n points at x = 0, 1, ... n - 1 seconds; series k has values y[k * n + i], NAN where
+ * there is no value (the line breaks there). */
+static void line_plot(FILE *f, const char *id, const char *title, const char *yunit, bool log_scale,
+                      const double *y, size_t n, const char *const *names, size_t nseries,
+                      const char *xtitle)
+{
+    struct axis a;
+    axis_fit(&a, y, n * nseries, log_scale);
+    frame(f, id, title, yunit, &a, PAD_B);
+    double xmax = n > 1 ? (double)(n - 1) : 1;
+    double xstep = xmax <= 5 ? 1 : ceil(nice_step(xmax * 5 / 8));
+    for (double t = 0; t <= xmax + 1e-9; t += xstep) {
+        double x = PAD_L + PLOT_W * t / xmax;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#444\"/>\n", x,
+                PAD_T + PLOT_H, x, PAD_T + PLOT_H + 4);
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f</text>\n",
+                x, PAD_T + PLOT_H + 16, t);
     }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">%zu %s</text>\n",
-            W - PAD_R, H - 8, n ? n - 1 : 0, xunit);
+    for (size_t k = 0; k < nseries; k++) {
+        const double *v = y + k * n;
+        for (size_t i = 0; i < n;) {
+            size_t end = i;
+            while (end < n && isfinite(v[end]))
+                end++;
+            if (end - i >= 2) {
+                fprintf(f,
+                        "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" "
+                        "stroke-width=\"1.5\" points=\"",
+                        colors[k % 5]);
+                for (size_t j = i; j < end; j++)
+                    fprintf(f, "%.1f,%.1f ", PAD_L + PLOT_W * (double)j / xmax, axis_y(&a, v[j]));
+                fputs("\"/>\n", f);
+            }
+            for (size_t j = i; j < end; j++)
+                if (n <= MARK_POINTS || end - i == 1)
+                    fprintf(f,
+                            "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
+                            "fill=\"%s\"/>\n",
+                            PAD_L + PLOT_W * (double)j / xmax, axis_y(&a, v[j]), colors[k % 5]);
+            i = end + 1;
+        }
+    }
+    if (n == 0)
+        no_data(f);
+    legend(f, names, nseries);
+    x_title(f, xtitle, PAD_B);
     fputs("</svg>\n", f);
 }
 
-/* Bars: one group per label, nseries bars in it; value of series k at label i is v[i*nseries+k]. */
-static void bar_plot(FILE *f, const char *id, const char *title, const char *yunit, const double *v,
-                     const char *const *labels, size_t n, const char *const *series, size_t nseries)
+/* Labels wider than their slot are tilted, and the bottom margin grows to hold them. */
+static struct xlabels xlabels_fit(const char *const *labels, size_t n, double slot_w)
 {
-    double ymax = max_of(v, n * nseries);
-    frame(f, id, title, yunit, ymax);
-    double pw = W - PAD_L - PAD_R, ph = H - PAD_T - PAD_B;
-    double gw = n ? pw / (double)n : pw;
-    double bw = gw * 0.8 / (double)nseries;
+    size_t longest = 0;
     for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(labels[i]);
+        longest = len > longest ? len : longest;
+    }
+    longest = longest > LABEL_MAX ? LABEL_MAX : longest;
+    struct xlabels xl = {PAD_B, false};
+    if ((double)longest * CHAR_W > slot_w - 4) {
+        xl.tilt = true;
+        xl.pad_b = 30 + (double)longest * CHAR_W * 0.5;
+    }
+    return xl;
+}
+
+/* Bars: one group per label, nseries bars in it; value of series k at label i is v[i*nseries+k]. */
+static void bar_plot(FILE *f, const char *id, const char *title, const char *yunit, bool log_scale,
+                     const double *v, const char *const *labels, size_t n,
+                     const char *const *series, size_t nseries, const char *xtitle)
+{
+    struct axis a;
+    axis_fit(&a, v, n * nseries, log_scale);
+    double gw = n ? (double)PLOT_W / (double)n : PLOT_W;
+    struct xlabels xl = xlabels_fit(labels, n, gw);
+    frame(f, id, title, yunit, &a, xl.pad_b);
+    double bw = gw * 0.8 / (double)nseries;
+    bw = bw > 48 ? 48 : bw;
+    double group_w = bw * (double)nseries;
+    for (size_t i = 0; i < n; i++) {
+        double x0 = PAD_L + gw * ((double)i + 0.5) - group_w / 2;
         for (size_t k = 0; k < nseries; k++) {
-            double h = ph * v[i * nseries + k] / ymax;
+            double val = v[i * nseries + k];
+            double top = axis_y(&a, val);
             fprintf(f,
                     "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                     "fill=\"%s\"><title>",
-                    PAD_L + gw * (double)i + gw * 0.1 + bw * (double)k, PAD_T + ph - h, bw, h,
-                    colors[k % 5]);
+                    x0 + bw * (double)k, top, bw, PAD_T + PLOT_H - top, colors[k % 5]);
             html_text(f, labels[i]);
-            fprintf(f, " %s: %.6g</title></rect>\n", series[k], v[i * nseries + k]);
+            fprintf(f, " %s: %.6g</title></rect>\n", series[k], val);
         }
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">",
-                PAD_L + gw * ((double)i + 0.5), H - PAD_B + 14);
-        html_text(f, labels[i]);
+        double lx = PAD_L + gw * ((double)i + 0.5), ly = PAD_T + PLOT_H + 15;
+        if (xl.tilt) /* hanging down to the right from its bar group */
+            fprintf(f,
+                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
+                    "transform=\"rotate(30 %.1f %.1f)\">",
+                    lx - 4, ly - 4, lx - 4, ly - 4);
+        else
+            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", lx,
+                    ly);
+        html_label(f, labels[i]);
         fputs("</text>\n", f);
     }
-    for (size_t k = 0; nseries > 1 && k < nseries; k++)
-        fprintf(f, "<text x=\"%d\" y=\"%zu\" font-size=\"12\" fill=\"%s\">%s</text>\n",
-                W - PAD_R + 8, PAD_T + 14 * k + 10, colors[k % 5], series[k]);
+    if (n == 0)
+        no_data(f);
+    if (nseries > 1)
+        legend(f, series, nseries);
+    x_title(f, xtitle, xl.pad_b);
     fputs("</svg>\n", f);
 }
 
@@ -132,21 +307,26 @@ static void timeline_plots(FILE *f, const struct el_results *r)
     struct el_hist *scratch = NULL;
     if (lat == NULL || req == NULL || el_hist_new(&r->timeline_cfg, &scratch, NULL) < 0)
         el__rs_oom("html");
+    for (size_t i = 0; i < 2 * n; i++)
+        lat[i] = NAN; /* a second without latencies has no point */
     for (uint32_t i = 0; i < r->n_seconds; i++) {
         const struct el__rs_second *s = &r->seconds[i];
         size_t x = dense ? (size_t)(s->t - r->seconds[0].t) : i;
         el__rs_second_fill(s, scratch);
-        lat[x] = (double)el_hist_value_at_percentile(scratch, 50.0) / 1000.0;
-        lat[n + x] = (double)el_hist_value_at_percentile(scratch, 99.0) / 1000.0;
+        if (el_hist_total(scratch) > 0) {
+            lat[x] = (double)el_hist_value_at_percentile(scratch, 50.0) / 1000.0;
+            lat[n + x] = (double)el_hist_value_at_percentile(scratch, 99.0) / 1000.0;
+        }
         req[x] = (double)s->requests;
         req[n + x] = (double)s->errors;
     }
     static const char *const lnames[] = {"p50", "p99"};
     static const char *const rnames[] = {"requests/s", "errors/s"};
-    line_plot(f, "latency-over-time", "Latency percentiles over time", "s", "ms", lat, n, lnames,
-              2);
-    line_plot(f, "requests-over-time", "Requests and errors per second", "s", "per second", req, n,
-              rnames, 2);
+    const char *xtitle = dense ? "seconds since start" : "recorded seconds (idle ones left out)";
+    line_plot(f, "latency-over-time", "Latency percentiles over time", "ms", true, lat, n, lnames,
+              2, xtitle);
+    line_plot(f, "requests-over-time", "Requests and errors per second", "per second", false, req,
+              n, rnames, 2, xtitle);
     el_hist_free(scratch);
     free(lat);
     free(req);
@@ -169,8 +349,8 @@ static void command_plot(FILE *f, const struct el_results *r)
             v[i * 4 + k] = (double)el_hist_value_at_percentile(h, pct[k]) / 1000.0;
     }
     static const char *const series[] = {"p50", "p90", "p99", "p99.9"};
-    bar_plot(f, "latency-per-command", "Latency distribution per command", "ms", v, labels, n,
-             series, 4);
+    bar_plot(f, "latency-per-command", "Latency distribution per command", "ms", true, v, labels, n,
+             series, 4, NULL);
     el_hist_free(h);
     free(labels);
     free(v);
@@ -192,20 +372,21 @@ static void outcome_plot(FILE *f, const struct el_results *r)
         labels[i] = el__rs_name(r, ids[i]);
     }
     static const char *const series[] = {"requests"};
-    bar_plot(f, "outcomes", "Outcome classes", "requests", v, labels, n, series, 1);
+    bar_plot(f, "outcomes", "Outcome classes", "requests", false, v, labels, n, series, 1, NULL);
     free(labels);
     free(v);
     free(ids);
 }
 
-/* Devices binned by total bytes (in + out) into 10 equal ranges between the least and the most. */
+/* Devices binned by total bytes (in + out) into up to 10 equal ranges between the least and the
+ * most; each range is labelled with its upper bound, in one unit for the whole axis. */
 static void device_plot(FILE *f, const struct el_results *r)
 {
     enum {
         BINS = 10
     };
     double v[BINS] = {0};
-    char text[BINS][32];
+    char text[BINS][24];
     const char *labels[BINS];
     uint64_t lo = UINT64_MAX, hi = 0;
     for (uint32_t i = 0; i < r->n_devices; i++) {
@@ -213,21 +394,36 @@ static void device_plot(FILE *f, const struct el_results *r)
         lo = t < lo ? t : lo;
         hi = t > hi ? t : hi;
     }
-    if (r->n_devices == 0)
-        lo = 0;
+    size_t bins = r->n_devices == 0 ? 0 : hi == lo ? 1 : BINS;
     double width = hi > lo ? (double)(hi - lo) / BINS : 1.0;
     for (uint32_t i = 0; i < r->n_devices; i++) {
         uint64_t t = r->devices[i].bytes_in + r->devices[i].bytes_out;
         size_t b = (size_t)((double)(t - lo) / width);
-        v[b >= BINS ? BINS - 1 : b]++;
+        v[b >= bins ? bins - 1 : b]++;
     }
-    for (size_t b = 0; b < BINS; b++) {
-        snprintf(text[b], sizeof(text[b]), "%.4g MB", ((double)lo + width * (double)(b + 1)) / 1e6);
+    static const char *const units[] = {"bytes", "kB", "MB", "GB", "TB"};
+    size_t u = 0;
+    double div = 1;
+    while (u < 4 && (double)hi >= div * 1000) {
+        div *= 1000;
+        u++;
+    }
+    /* enough digits that neighbouring bounds differ: 3, or more for narrow ranges */
+    int digits = 3;
+    if (bins > 1)
+        digits = (int)ceil(log10((double)hi / width)) + 1;
+    digits = digits < 3 ? 3 : digits > 6 ? 6 : digits;
+    for (size_t b = 0; b < bins; b++) {
+        double upper = bins == 1 ? (double)hi : (double)lo + width * (double)(b + 1);
+        snprintf(text[b], sizeof(text[b]), "%.*g", digits, upper / div);
         labels[b] = text[b];
     }
+    char xtitle[64];
+    snprintf(xtitle, sizeof(xtitle), "%s in + out per device (upper bound of each range)",
+             units[u]);
     static const char *const series[] = {"devices"};
-    bar_plot(f, "bytes-per-device", "Bytes per device (devices per range, upper bound shown)",
-             "devices", v, labels, BINS, series, 1);
+    bar_plot(f, "bytes-per-device", "Bytes per device", "devices", false, v, labels, bins, series,
+             1, xtitle);
 }
 
 int el_results_write_html(const struct el_results *r, const struct el_results_meta *meta,
@@ -244,7 +440,8 @@ int el_results_write_html(const struct el_results *r, const struct el_results_me
     html_text(f, meta && meta->scenario ? meta->scenario : "run");
     fputs("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:60em}"
           "pre{background:#f6f6f6;padding:1em;overflow-x:auto}"
-          "svg.plot{border:1px solid #ddd;background:#fff}</style>\n</head><body>\n"
+          "svg.plot{border:1px solid #ddd;background:#fff;font-family:sans-serif}"
+          "svg .tick,svg .unit{fill:#333}</style>\n</head><body>\n"
           "<h1>easload report</h1>\n<pre>",
           f);
     /* The terminal report, escaped, is the page's table. */

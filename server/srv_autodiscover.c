@@ -1,9 +1,9 @@
 /* srv_autodiscover.c - the reference server's Autodiscover (POX, mobilesync schema 2006) for its
- * users: POST /autodiscover/autodiscover.xml with Basic auth (or a bearer token it issued) and <EMailAddress> answers the EAS
- * URL of the listener the request came in on (scheme + Host header), as Exchange does for
- * phones; an address that is not the authenticated user's gets the schema's error. Issue 7.
- * Owns: nothing (the answer is built in a buffer freed before return). Uses: srv_http_int.h
- * (worker, Basic decoding, send), srv.h (el_srv_auth). */
+ * users: POST /autodiscover/autodiscover.xml with Basic auth (or a bearer token it issued) and
+ * <EMailAddress> answers the EAS URL of the listener the request came in on (scheme + Host header),
+ * as Exchange does for phones; an address that is not the authenticated user's gets the schema's
+ * error. Issue 7. Owns: nothing (the answer is built in a buffer freed before return). Uses:
+ * srv_http_int.h (worker, Basic decoding, send), srv.h (el_srv_auth). */
 #include "srv_http_int.h"
 
 #include <stdio.h>

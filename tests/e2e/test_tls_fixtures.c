@@ -67,8 +67,8 @@ static void on_done(void *ctx, const struct el_http_result *r)
     snprintf(q->curl_error, sizeof(q->curl_error), "%s", r->curl_error ? r->curl_error : "");
 }
 
-static int http_class(const char *ca, int trust_none, unsigned port,
-                      const struct el_eas_profile *p, struct req_ctx *q)
+static int http_class(const char *ca, int trust_none, unsigned port, const struct el_eas_profile *p,
+                      struct req_ctx *q)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -134,23 +134,28 @@ static int run_case(const char *dir, const char *fixture, int trust_none)
     snprintf(fx, sizeof(fx), "%s/%s", dir, fixture);
     snprintf(ca, sizeof(ca), "%s/root.pem", dir);
     struct el_srvh h;
-    struct el_srvh_opts so = {.tls = 1, .no_plain = 1, .workers = 1, .users = 2,
-                              .cert_fixture = fx};
+    struct el_srvh_opts so = {
+        .tls = 1, .no_plain = 1, .workers = 1, .users = 2, .cert_fixture = fx};
     if (el_srvh_start(&h, &so) != 0)
         return 1;
     const char *colon = strrchr(h.tls_url, ':');
     unsigned port = colon ? (unsigned)atoi(colon + 1) : 0;
     CHECK(port > 0);
     for (const struct el_eas_profile *p = el_eas_profiles; p->name; p++) {
-        int want = trust_none ? EL_TLS_UNTRUSTED_ROOT
-                              : (p->tls_security_level == 0 ? expect[idx].legacy
-                                                            : expect[idx].modern);
+        int want = trust_none
+                       ? EL_TLS_UNTRUSTED_ROOT
+                       : (p->tls_security_level == 0 ? expect[idx].legacy : expect[idx].modern);
         /* certcheck's judgement */
         struct el_tls_policy pol = {p->name, p->tls_security_level, p->accepts_wildcard};
         const char *names[] = {HOST, NULL};
-        struct el_tls_check_opts co = {.host = HOST, .port = port, .connect_addr = "127.0.0.1",
-                                       .ca_file = ca, .trust_none = trust_none, .names = names,
-                                       .policies = &pol, .npolicies = 1};
+        struct el_tls_check_opts co = {.host = HOST,
+                                       .port = port,
+                                       .connect_addr = "127.0.0.1",
+                                       .ca_file = ca,
+                                       .trust_none = trust_none,
+                                       .names = names,
+                                       .policies = &pol,
+                                       .npolicies = 1};
         struct el_tls_check *chk = calloc(1, sizeof(*chk));
         struct el_err err;
         CHECK(chk && el_tls_check_run(&co, chk, &err) == 0);
@@ -168,8 +173,9 @@ static int run_case(const char *dir, const char *fixture, int trust_none)
         struct req_ctx q;
         CHECK(http_class(trust_none ? NULL : ca, trust_none, port, p, &q) == 0);
         if (q.cls != want)
-            fprintf(stderr, "%s/%s: core/http request is %s (verify error %ld, curl '%s'), "
-                            "expected %s\n",
+            fprintf(stderr,
+                    "%s/%s: core/http request is %s (verify error %ld, curl '%s'), "
+                    "expected %s\n",
                     fixture, p->name, el_tls_class_name(q.cls), q.verify_error, q.curl_error,
                     el_tls_class_name(want));
         CHECK(q.cls == want);
@@ -183,8 +189,8 @@ static int run_case(const char *dir, const char *fixture, int trust_none)
             snprintf(needle, sizeof(needle), "\"class\":\"%s\",\"code\":\"0x%08X\"",
                      el_tls_class_name(want), (unsigned)el_tls_class_code(want));
             if (strstr(out, needle) == NULL)
-                fprintf(stderr, "%s/%s: certcheck --json lacks %s:\n%s\n", fixture, p->name,
-                        needle, out);
+                fprintf(stderr, "%s/%s: certcheck --json lacks %s:\n%s\n", fixture, p->name, needle,
+                        out);
             CHECK(strstr(out, needle) != NULL);
         }
     }

@@ -116,7 +116,7 @@ static int remove_fixtures(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static STACK_OF(X509) *load_sent(const char *fixture)
+static STACK_OF(X509) * load_sent(const char *fixture)
 {
     char path[256];
     snprintf(path, sizeof(path), "%s/%s/cert.pem", dir, fixture);
@@ -135,8 +135,12 @@ static struct el_tls_check *judge(const char *fixture, const char *const *names)
     static const struct el_tls_policy pol[2] = {{"modern", 2, 1}, {"legacy", 0, 0}};
     char ca[256];
     snprintf(ca, sizeof(ca), "%s/root.pem", dir);
-    struct el_tls_check_opts o = {.host = "owa.example.com", .port = 443, .ca_file = ca,
-                                  .names = names, .policies = pol, .npolicies = 2};
+    struct el_tls_check_opts o = {.host = "owa.example.com",
+                                  .port = 443,
+                                  .ca_file = ca,
+                                  .names = names,
+                                  .policies = pol,
+                                  .npolicies = 2};
     STACK_OF(X509) *sent = load_sent(fixture);
     struct el_tls_check *c = calloc(1, sizeof(*c));
     assert_non_null(c);
@@ -177,8 +181,7 @@ static void every_fixture_gets_its_class_per_policy(void **state)
 static void names_missing_from_the_sans_are_reported_each(void **state)
 {
     (void)state;
-    const char *names[] = {"owa.example.com", "autodiscover.example.com", "mail.example.com",
-                           NULL};
+    const char *names[] = {"owa.example.com", "autodiscover.example.com", "mail.example.com", NULL};
     struct el_tls_check *c = judge("san-missing", names);
     assert_int_equal(c->nnames, 3);
     assert_false(c->names[0].covered);

@@ -5,6 +5,7 @@ req/s, p50/p99 per command, push latency, connections, error outcomes) and check
   --allow NAME=N        up to N errors counted under the counter NAME (e.g. eas.ping.status.5:
                         SOGo's Ping heartbeat bound, once per device) are expected
   --min NAME=N          counter, check (passed) or value histogram ("push") NAME at least N
+  --max NAME=N          the same at most N (e.g. no mail fetched twice)
   --markdown FILE       appends a table row per command (bench/RESULTS.md form)
 Exit 0 when every check holds, 1 otherwise (each failure named), 2 when the file is unreadable.
 usage: check.py RESULTS.json LABEL [options]"""
@@ -32,7 +33,7 @@ def main(argv):
     if len(argv) < 3:
         fail_usage(__doc__)
     path, label = argv[1], argv[2]
-    max_rate, allow, mins, md = None, {}, {}, None
+    max_rate, allow, mins, maxs, md = None, {}, {}, {}, None
     i = 3
     while i < len(argv):
         opt = argv[i]
@@ -47,6 +48,9 @@ def main(argv):
         elif opt == "--min":
             k, v = pair(val)
             mins[k] = v
+        elif opt == "--max":
+            k, v = pair(val)
+            maxs[k] = v
         elif opt == "--markdown":
             md = val
         else:
@@ -102,17 +106,21 @@ def main(argv):
         if rate > max_rate:
             failures.append("error rate %.2f%% (%d of %d, allowed ones aside) above %.2f%%" %
                             (100 * rate, errors, tot["requests"], 100 * max_rate))
-    for name, n in mins.items():
+    def measure(name):
         if name in counters:
-            got = counters[name]
-        elif name in checks:
-            got = checks[name]["passed"]
-        elif name in values:
-            got = values[name].get("latency_us", values[name]).get("count", 0)
-        else:
-            got = 0
-        if got < n:
-            failures.append("%s = %d, expected at least %d" % (name, got, n))
+            return counters[name]
+        if name in checks:
+            return checks[name]["passed"]
+        if name in values:
+            return values[name].get("latency_us", values[name]).get("count", 0)
+        return 0
+
+    for name, n in mins.items():
+        if measure(name) < n:
+            failures.append("%s = %d, expected at least %d" % (name, measure(name), n))
+    for name, n in maxs.items():
+        if measure(name) > n:
+            failures.append("%s = %d, expected at most %d" % (name, measure(name), n))
     if tot["requests"] == 0:
         failures.append("no requests at all")
 

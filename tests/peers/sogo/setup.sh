@@ -272,7 +272,7 @@ while [ "$i" -le "$PEER_USERS" ]; do
     echo "user$i"
     i=$((i + 1))
 done | xargs -P 4 -I U sh -c 'printf "a ENABLE CONDSTORE\r\nb SELECT INBOX\r\nc SELECT Drafts\r\nd SELECT Sent\r\ne SELECT Trash\r\nf SELECT Junk\r\ng SELECT Templates\r\nz LOGOUT\r\n" |
-    doveadm -c "$1" exec imap -u U >/dev/null' sh "$DOVECOT_CONF"
+    doveadm -c "$1" exec imap -u U >/dev/null 2>&1' sh "$DOVECOT_CONF"
 
 # ---- memcached -----------------------------------------------------------------------------
 install -d -o memcache -g memcache "$PEER_RUN/memcached"

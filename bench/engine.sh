@@ -1,0 +1,215 @@
+#!/bin/sh
+# engine.sh - bench/engine (issue 5 item 7): memory per idle device and client CPU per request
+# of `easload run`, against `easload serve` on loopback, with the peers in the same run:
+#   mem   bytes per device holding a Ping (bench/engine_idle.lua), plain HTTP and TLS, at each of
+#         MEM_SIZES devices: VmRSS of the run process (one worker) once every Ping is held, minus
+#         the same run with one device, divided by the extra devices
+#   cpu   CPU per FolderSync over CPU_CONNS keep-alive connections (bench/engine_cpu.lua: every
+#         device busy), then wrk (bench/engine_wrk.lua) and bench_curl_floor (bare libcurl multi
+#         + libuv loop) sending the same steady-state FolderSync over as many connections
+#   flat  the engine's CPU per FolderSync with 100 busy devices among FLAT_SIZES connected ones
+#         (the others hold Pings)
+# CPU = utime + stime of the client process over WINDOW seconds (/proc/PID/stat), requests =
+# the server's count over the same window (GET /stats). One line per figure:
+#   bench=engine_idle mode=https devices=10000 rss_kb=... base_kb=... kb_per_device=...
+# usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat]      (default: all three)
+# env: MEM_SIZES="1000 10000" MEM_MODES="http https" CPU_CONNS=100 FLAT_SIZES="100 1000 10000"
+#      WINDOW=10 (seconds). Needs: openssl, curl, python3, wrk. Loopback only; every server and
+#      run is bounded (--duration) and stopped by this script.
+set -eu
+BUILD=${1:?usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat]}
+shift
+SECTIONS=${*:-mem cpu flat}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+E=$BUILD/cli/easload
+FLOOR=$BUILD/bench/bench_curl_floor
+MEM_SIZES=${MEM_SIZES:-1000 10000}
+MEM_MODES=${MEM_MODES:-http https}
+CPU_CONNS=${CPU_CONNS:-100}
+FLAT_SIZES=${FLAT_SIZES:-100 1000 10000}
+WINDOW=${WINDOW:-10}
+TMP=$(mktemp -d /tmp/easload-bench-engine-XXXXXX)
+SRV_PID=
+RUN_PID=
+HZ=$(getconf CLK_TCK)
+
+cleanup() {
+    if [ -n "$RUN_PID" ]; then kill -INT "$RUN_PID" 2>/dev/null || true; fi
+    if [ -n "$SRV_PID" ]; then kill "$SRV_PID" 2>/dev/null || true; fi
+    wait 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# Root -> leaf for 127.0.0.1 (EC P-256), as tests/e2e/srv_harness.c makes them.
+make_certs() {
+    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n%s\n%s\n' \
+        'extendedKeyUsage=serverAuth' 'subjectAltName=IP:127.0.0.1' > "$TMP/leaf.ext"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$TMP/ca.key" -out "$TMP/ca.pem" -days 2 -subj /CN=easload-bench-root \
+        -addext basicConstraints=critical,CA:TRUE \
+        -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/srv.key" \
+        -out "$TMP/srv.csr" -subj /CN=127.0.0.1 >/dev/null 2>&1
+    openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
+        -CAcreateserial -days 2 -extfile "$TMP/leaf.ext" -out "$TMP/srv.pem" >/dev/null 2>&1
+}
+
+# start_server MODE USERS: sets URL and ADMIN (one server thread: the client gets the other core)
+start_server() {
+    if [ "$1" = https ]; then
+        listen="--tls-listen 127.0.0.1:0 --cert $TMP/srv.pem --key $TMP/srv.key"
+    else
+        listen="--listen 127.0.0.1:0"
+    fi
+    # shellcheck disable=SC2086
+    "$E" serve $listen --admin 127.0.0.1:0 --users "$2" --items 5 --workers 1 --duration 900 \
+        > "$TMP/srv.out" 2> "$TMP/srv.err" &
+    SRV_PID=$!
+    i=0
+    while [ "$(grep -c 'listening on' "$TMP/srv.out" 2>/dev/null || true)" -lt 2 ]; do
+        i=$((i + 1)); [ $i -gt 100 ] && { echo "easload serve did not start" >&2; exit 3; }
+        sleep 0.1
+    done
+    URL=$(grep -v admin "$TMP/srv.out" | grep -o 'https\?://[0-9.:]*' | head -1)
+    ADMIN=$(grep admin "$TMP/srv.out" | grep -o 'http://[0-9.:]*')
+}
+
+stop_server() {
+    kill "$SRV_PID" 2>/dev/null || true
+    wait "$SRV_PID" 2>/dev/null || true
+    SRV_PID=
+}
+
+# stat SECTION KEY [SUBKEY]: a number from the server's /stats
+stat() {
+    curl -s "$ADMIN/stats" | python3 -c "import json,sys
+d=json.load(sys.stdin)
+for k in sys.argv[1:]: d=d.get(k,0) if isinstance(d,dict) else 0
+print(d)" "$@"
+}
+
+# wait_stat VALUE SECTION KEY: polls /stats until it reaches VALUE (at most 300 s)
+wait_stat() {
+    want=$1; shift; i=0
+    while [ "$(stat "$@")" -lt "$want" ]; do
+        i=$((i + 1)); [ $i -gt 1500 ] && { echo "timeout waiting for $* >= $want" >&2; exit 3; }
+        sleep 0.2
+    done
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# start_run SCENARIO DEVICES RAMP [ARGS]: easload run with one worker, in the background
+start_run() {
+    sc=$1 n=$2 ramp=$3; shift 3
+    "$E" run "$SRC/bench/$sc" --target "$URL" --devices "$n" --ramp "$ramp" --workers 1 \
+        --user-count "$n" --duration 600 --out "$TMP/out" --no-progress --log warn "$@" \
+        > "$TMP/run.out" 2> "$TMP/run.err" &
+    RUN_PID=$!
+}
+
+stop_run() {
+    kill -INT "$RUN_PID" 2>/dev/null || true
+    wait "$RUN_PID" 2>/dev/null || true
+    RUN_PID=
+}
+
+# idle_rss MODE N: RSS (KB) of one worker with N devices each holding a Ping -> RSS
+idle_rss() {
+    start_server "$1" "$2"
+    ca=; [ "$1" = https ] && ca="--ca $TMP/ca.pem"
+    # shellcheck disable=SC2086
+    start_run engine_idle.lua "$2" "$(( $2 / 1000 + 1 ))s" $ca
+    wait_stat "$2" http holds_open
+    sleep 3
+    RSS=$(rss_kb "$RUN_PID")
+    stop_run
+    stop_server
+}
+
+section_mem() {
+    for mode in $MEM_MODES; do
+        idle_rss "$mode" 1
+        base=$RSS
+        for n in $MEM_SIZES; do
+            idle_rss "$mode" "$n"
+            echo "bench=engine_idle mode=$mode devices=$n rss_kb=$RSS base_kb=$base" \
+                "kb_per_device=$(python3 -c "print(round(($RSS-$base)/($n-1),2))")" \
+                "goal_kb=56"
+        done
+    done
+}
+
+# cpu_window PID: TICKS and REQS of PID and of the server over WINDOW seconds
+cpu_window() {
+    t0=$(cpu_ticks "$1"); r0=$(stat http requests)
+    sleep "$WINDOW"
+    t1=$(cpu_ticks "$1"); r1=$(stat http requests)
+    TICKS=$((t1 - t0)) REQS=$((r1 - r0))
+}
+
+us_per_req() { python3 -c "print(round($1*1e6/$HZ/max($2,1),2))"; }
+
+# engine_cpu N: US (per request) and REQS of the engine with N devices, 100 of them busy
+engine_cpu() {
+    start_run engine_cpu.lua "$1" "$(( $1 / 1000 + 2 ))s"
+    wait_stat $(( $1 > 100 ? $1 - 100 : 0 )) http holds_open
+    wait_stat $(( $1 * 3 + 2000 )) http requests
+    sleep 2
+    cpu_window "$RUN_PID"
+    stop_run
+    US=$(us_per_req "$TICKS" "$REQS")
+}
+
+section_cpu() {
+    n=$CPU_CONNS
+    start_server http $((n + 10))
+    engine_cpu "$n"
+    ours=$US
+    echo "bench=engine_cpu cmd=foldersync conns=$n tool=easload requests=$REQS us_per_req=$US"
+    # wrk: one provisioned device (wrk sends one request on all its connections)
+    key=$("$FLOOR" setup "$URL" WRK000 "user$((n + 1))" "pass$((n + 1))" "$TMP/wrk.wbxml")
+    EL_WRK_BODY=$TMP/wrk.wbxml EL_WRK_DEVICE=WRK000 EL_WRK_USER=user$((n + 1)) \
+        EL_WRK_PASS=pass$((n + 1)) EL_WRK_POLICY=$key \
+        wrk -t1 -c"$n" -d"$((WINDOW + 4))s" -s "$SRC/bench/engine_wrk.lua" "$URL" \
+        > "$TMP/wrk.out" 2>&1 &
+    RUN_PID=$!
+    sleep 2
+    cpu_window "$RUN_PID"
+    wait "$RUN_PID" || true
+    RUN_PID=
+    wrk_us=$(us_per_req "$TICKS" "$REQS")
+    echo "bench=engine_cpu cmd=foldersync conns=$n tool=wrk requests=$REQS us_per_req=$wrk_us"
+    if grep -q 'Non-2xx' "$TMP/wrk.out"; then grep 'Non-2xx' "$TMP/wrk.out"; fi
+    line=$("$FLOOR" loop "$URL" "$n" "$WINDOW")
+    echo "$line"
+    floor=$(echo "$line" | sed 's/.*us_per_req=//')
+    echo "bench=engine_cpu cmd=foldersync conns=$n ours=$ours peer=curl_floor theirs=$floor" \
+        "ratio=$(python3 -c "print(round($ours/$floor,2))") goal_ratio=1.25 wrk=$wrk_us"
+    stop_server
+}
+
+section_flat() {
+    for n in $FLAT_SIZES; do
+        start_server http "$n"
+        engine_cpu "$n"
+        echo "bench=engine_cpu_flat cmd=foldersync busy=100 connected=$n requests=$REQS" \
+            "us_per_req=$US"
+        stop_server
+    done
+}
+
+echo "# bench/engine.sh $(date -u '+%Y-%m-%d %H:%M UTC') commit $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo ?)" \
+    "$(nproc) cores, $(uname -r)"
+make_certs
+for s in $SECTIONS; do
+    case $s in
+    mem) section_mem ;;
+    cpu) section_cpu ;;
+    flat) section_flat ;;
+    *) echo "unknown section $s" >&2; exit 2 ;;
+    esac
+done
