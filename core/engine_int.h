@@ -45,6 +45,10 @@ struct el__eng_req {
     char admin_body[256];
 };
 
+/* Free requests the pool keeps: a ramp of thousands of devices in flight at once must not stay
+ * in the idle phase's RSS (bench/engine.sh, bytes per idle device). */
+#define EL__ENG_POOL_KEEP 64
+
 /* d:on events. */
 enum {
     EL__EV_WIPE,
@@ -154,7 +158,8 @@ struct el_engine {
     struct el__eng_dev *devs;  /* owned array */
     uint32_t ndevs;
     struct el__eng_req *free_reqs; /* owned pool */
-    unsigned nreqs;
+    unsigned nreqs;                /* requests allocated (in use + free) */
+    unsigned nfree_reqs;           /* in the pool; past EL__ENG_POOL_KEEP they are freed */
     uv_timer_t tick;      /* progress, once a second */
     uv_timer_t end_timer; /* duration, then grace */
     uv_timer_t arrivals;  /* arrival-rate schedule */

@@ -34,6 +34,7 @@ struct el__eng_req *el__eng_req_get(struct el_engine *w)
     struct el__eng_req *rq = w->free_reqs;
     if (rq != NULL) {
         w->free_reqs = rq->next;
+        w->nfree_reqs--;
     } else {
         rq = calloc(1, sizeof(*rq));
         if (rq == NULL)
@@ -59,10 +60,18 @@ void el__eng_req_put(struct el_engine *w, struct el__eng_req *rq)
     rq->raw = NULL;
     curl_slist_free_all(rq->admin_headers);
     rq->admin_headers = NULL;
+    if (w->nfree_reqs >= EL__ENG_POOL_KEEP) {
+        el_buf_close(&rq->body);
+        free(rq->prov);
+        free(rq);
+        w->nreqs--;
+        return;
+    }
     if (rq->body.cap > BODY_KEEP)
         el_buf_close(&rq->body);
     rq->next = w->free_reqs;
     w->free_reqs = rq;
+    w->nfree_reqs++;
 }
 
 const char *el__eng_req_str(struct el__eng_req *rq, const char *s, size_t len)

@@ -43,6 +43,7 @@ struct el_http_loop {
     struct el__http_group **groups; /* owned array of owned groups, grown on demand */
     unsigned ngroups;
     struct el__http_rbuf *free_bufs; /* owned pool */
+    unsigned nfree_bufs;             /* in the pool; past 64 returned buffers are freed */
     struct el_http_stats stats;
     uv_idle_t *kick;                 /* owned, freed in its close callback: runs the groups whose
                                         libcurl timeout was 0 on the next loop turn */

@@ -1,7 +1,8 @@
 /* http_multi.c - libcurl multi handles driven by a libuv loop (CURLMOPT_SOCKETFUNCTION and
  * TIMERFUNCTION with uv_poll and uv_timer), devices grouped ~200 per multi, the response
  * buffer pool and the shared CA store.
- * Owns: groups, their multi handles and timers, per-socket poll contexts, the pool, the store.
+ * Owns: groups, their multi handles and timers, per-socket poll contexts, the pool, the store,
+ * the idle handle that runs zero libcurl timeouts on the next loop turn.
  * Completions leave only from drain(), after libcurl has returned (never from inside a curl
  * callback), so a done callback may start the next request at once. */
 #include "http_int.h"
@@ -12,6 +13,7 @@
 #define DEFAULT_GROUP_SIZE 200
 #define DEFAULT_MAX_BODY   (64u << 20)
 #define EL__HTTP_POOL_KEEP_BYTES (16u << 10)
+#define EL__HTTP_POOL_KEEP_BUFS  64
 
 /* One watched socket: created on curl's first interest in it, freed in the close callback. */
 struct sock_ctx {
@@ -213,6 +215,7 @@ struct el__http_rbuf *el__http_rbuf_get(struct el_http_loop *hl)
     struct el__http_rbuf *b = hl->free_bufs;
     if (b) {
         hl->free_bufs = b->next;
+        hl->nfree_bufs--;
     } else {
         b = malloc(sizeof(*b));
         if (b == NULL)
@@ -233,10 +236,17 @@ void el__http_rbuf_put(struct el_http_loop *hl, struct el__http_rbuf *b)
     /* The pool keeps small buffers only: a buffer grown by a large Sync must not stay
      * attached to the next request, which may be a Ping held for minutes. A fresh buffer
      * allocates nothing until the first body byte arrives. */
+    if (hl->nfree_bufs >= EL__HTTP_POOL_KEEP_BUFS) {
+        /* a burst (thousands of devices ramping up) must not stay in the idle RSS */
+        el_buf_close(&b->body);
+        free(b);
+        return;
+    }
     if (b->body.cap > EL__HTTP_POOL_KEEP_BYTES)
         el_buf_close(&b->body);
     b->next = hl->free_bufs;
     hl->free_bufs = b;
+    hl->nfree_bufs++;
 }
 
 int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el_http_loop **out,
@@ -254,13 +264,6 @@ int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el
         hl->opts.max_body_bytes = DEFAULT_MAX_BODY;
     hl->opts.ca_file = NULL;
     int rc = 0;
-    hl->kick = malloc(sizeof(*hl->kick));
-    if (hl->kick == NULL || uv_idle_init(loop, hl->kick) != 0) {
-        free(hl->kick);
-        free(hl);
-        return EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory");
-    }
-    hl->kick->data = hl;
     hl->store = X509_STORE_new();
     if (hl->store == NULL) {
         rc = EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory for the CA store");
@@ -280,10 +283,17 @@ int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el
         rc = EL_ERR(err, EL_EINVAL, EL_NO_OFFSET, "http: cannot load the system CA store");
         goto fail;
     }
+    /* last, so a failure above leaves no handle for the caller's loop to close */
+    hl->kick = malloc(sizeof(*hl->kick));
+    if (hl->kick == NULL) {
+        rc = EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory");
+        goto fail;
+    }
+    uv_idle_init(loop, hl->kick);
+    hl->kick->data = hl;
     *out = hl;
     return 0;
 fail:
-    uv_close((uv_handle_t *)hl->kick, on_kick_closed);
     X509_STORE_free(hl->store);
     free(hl->ca_file);
     free(hl);

@@ -5,7 +5,7 @@
  * devices than users, one connection per device on the server, --workers 2 merged, remote wipe,
  * https (verified with --ca, untrusted roots counted as tls, --insecure), --shard I/N merged
  * equal to the unsharded run, an arrival-rate run through a server stall (coordinated omission),
- * the parent's progress line summing three workers.
+ * the parent's progress line summing three workers, SIGINT while every connect is refused.
  * Asserts on results.json counters and the server's /stats, never on timings.
  * usage: test_run CASE   (ctest runs each case; see CMakeLists.txt) */
 #include <signal.h>
@@ -781,6 +781,40 @@ static void case_progress_workers(void)
     CHECK(el_srvh_stop(&h) == 0, "server did not stop cleanly");
 }
 
+/* ---- a target that refuses every connection ----------------------------------------------- */
+
+/* Devices in a tight FolderSync loop against a port nothing listens on (a stopped server's):
+ * every request fails at once, yet SIGINT stops the run (libcurl's zero timeouts run on the
+ * next loop turn, so the loop still polls signals), failures are counted as network. */
+static void case_refused_sigint(void)
+{
+    struct el_srvh h;
+    if (start_server(&h, 2) != 0) {
+        failures++;
+        return;
+    }
+    char url[96];
+    snprintf(url, sizeof(url), "%s", h.url);
+    CHECK(el_srvh_stop(&h) == 0, "server did not stop cleanly");
+    /* the harness removed its dir: keep the run's files in one of ours */
+    snprintf(h.dir, sizeof(h.dir), "/tmp/easload-srvh-XXXXXX");
+    CHECK(mkdtemp(h.dir) != NULL, "mkdtemp");
+    const char *extra[] = {"--workers", "1", "--user-count", "2", NULL};
+    struct run r;
+    pid_t pid = run_start_at(&h, &r, url, NULL, "tests/e2e/scenarios/refused.lua", extra);
+    sleep(1);
+    kill(pid, SIGINT);
+    run_wait(pid, &r);
+    CHECK(r.status == 0 || r.status == 1, "exit %d after SIGINT", r.status);
+    if (r.res) {
+        CHECK(jnum(r.res, "outcomes", "network", "requests", NULL) > 0, "no network failures");
+        json_decref(r.res);
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h.dir);
+    CHECK(system(cmd) == 0, "rm");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -826,6 +860,8 @@ int main(int argc, char **argv)
         case_arrival_stall();
     else if (strcmp(c, "progress_workers") == 0)
         case_progress_workers();
+    else if (strcmp(c, "refused_sigint") == 0)
+        case_refused_sigint();
     else {
         fprintf(stderr, "unknown case %s\n", c);
         return 2;
