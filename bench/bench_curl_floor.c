@@ -30,7 +30,7 @@
 
 #define GROUP_SIZE 200
 #define FS_XML                                                                                     \
-    "<FolderHierarchy:FolderSync><FolderHierarchy:SyncKey>%s</FolderHierarchy:SyncKey>"          \
+    "<FolderHierarchy:FolderSync><FolderHierarchy:SyncKey>%s</FolderHierarchy:SyncKey>"            \
     "</FolderHierarchy:FolderSync>"
 
 struct group {
@@ -199,9 +199,15 @@ static int setup_device(const char *url, const char *device, const char *user, c
     return el_wbxml_from_xml(xml, strlen(xml), body, NULL) == 0 ? 0 : -1;
 }
 
+/* End of the warm-up (the loop returns, every transfer goes on) or of the window (no transfer
+ * is started again). */
 static void on_stop(uv_timer_t *t)
 {
     struct bench *b = t->data;
+    if (!b->measuring) {
+        uv_stop(&b->loop);
+        return;
+    }
     b->stopping = 1;
     for (unsigned i = 0; i < b->ngroups; i++)
         uv_timer_stop(&b->groups[i].timer);
@@ -271,8 +277,8 @@ static int run_loop(const char *url, unsigned n, double seconds)
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->body.len);
         curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, (const char *)b->body.data);
         uint32_t a = (1u << 16) + 100000u + i; /* other addresses than the engine's devices */
-        snprintf(c->source, sizeof(c->source), "host!127.%u.%u.%u", (a >> 16) & 255,
-                 (a >> 8) & 255, a & 255);
+        snprintf(c->source, sizeof(c->source), "host!127.%u.%u.%u", (a >> 16) & 255, (a >> 8) & 255,
+                 a & 255);
         curl_easy_setopt(e, CURLOPT_INTERFACE, c->source);
     }
     for (unsigned i = 0; i < n; i++)
@@ -282,7 +288,6 @@ static int run_loop(const char *url, unsigned n, double seconds)
     b->stop.data = b;
     uv_timer_start(&b->stop, on_stop, 1000, 0);
     uv_run(&b->loop, UV_RUN_DEFAULT);
-    b->stopping = 0;
     b->measuring = 1;
     double c0 = cpu_s();
     uv_timer_start(&b->stop, on_stop, (uint64_t)(seconds * 1000), 0);
@@ -325,8 +330,7 @@ int main(int argc, char **argv)
         struct el_buf body;
         char key[32];
         el_buf_init(&body, 4096);
-        rc = setup_device(argv[2], argv[3], argv[4], argv[5], key, sizeof(key), &body) == 0 ? 0
-                                                                                            : 1;
+        rc = setup_device(argv[2], argv[3], argv[4], argv[5], key, sizeof(key), &body) == 0 ? 0 : 1;
         FILE *f = rc == 0 ? fopen(argv[6], "wb") : NULL;
         if (f && fwrite(body.data, 1, body.len, f) == body.len && fclose(f) == 0)
             printf("%s\n", key);

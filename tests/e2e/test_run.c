@@ -513,10 +513,9 @@ static void case_tls_untrusted(void)
     json_decref(r.res);
     CHECK(el_srvh_stat(&h, "http", "requests") == 0, "a request got through an untrusted chain");
 
-    const char *insecure[] = {"--devices", "4", "--workers", "2", "--insecure", "--user-count",
-                              "4",         NULL};
-    run_wait(run_start_at(&h, &r, NULL, "insecure", "tests/e2e/scenarios/fixed.lua", insecure),
-             &r);
+    const char *insecure[] = {"--devices",    "4", "--workers", "2", "--insecure",
+                              "--user-count", "4", NULL};
+    run_wait(run_start_at(&h, &r, NULL, "insecure", "tests/e2e/scenarios/fixed.lua", insecure), &r);
     CHECK(r.status == 0, "--insecure: exit %d", r.status);
     if (r.res) {
         CHECK(jnum(r.res, "totals", "requests", NULL) == 4 * FIXED_PER_DEVICE_OK,
@@ -595,8 +594,9 @@ static void case_shards(void)
     for (int i = 0; i < 3; i++) {
         char out[16];
         snprintf(out, sizeof(out), "shard%d", i);
-        const char *extra[] = {"--devices", "11",    "--workers", "2", "--user-count", "12",
-                               "--shard",   ids[i], "--ramp",    "1s", NULL};
+        const char *extra[] = {"--devices",    "11", "--workers", "2",
+                               "--user-count", "12", "--shard",   ids[i],
+                               "--ramp",       "1s", NULL};
         pids[i] = run_start_at(&hs, &rs[i], NULL, out, "tests/e2e/scenarios/fixed.lua", extra);
     }
     for (int i = 0; i < 3; i++) {
@@ -618,8 +618,8 @@ static void case_shards(void)
     }
     CHECK(devs == 11, "the shards ran %lld devices, not 11", devs);
 
-    const char *extra[] = {"--devices", "11",  "--workers", "2", "--user-count", "12",
-                           "--ramp",    "1s", NULL};
+    const char *extra[] = {"--devices", "11",     "--workers", "2", "--user-count",
+                           "12",        "--ramp", "1s",        NULL};
     struct run ru;
     run_wait(run_start_at(&hu, &ru, NULL, "whole", "tests/e2e/scenarios/fixed.lua", extra), &ru);
     CHECK(ru.status == 0, "unsharded: exit %d", ru.status);
@@ -683,8 +683,8 @@ static void case_arrival_stall(void)
     while (el_srvh_stat(&h, "http", "requests") < 20)
         usleep(20000);
     struct el_srvh_resp resp;
-    int arc = el_srvh_admin(&h, "POST", "/faults", "{\"add\":[\"all:latency=1000ms@0s-1s\"]}",
-                            &resp);
+    int arc =
+        el_srvh_admin(&h, "POST", "/faults", "{\"add\":[\"all:latency=1000ms@0s-1s\"]}", &resp);
     CHECK(arc == 0 && resp.status == 200, "POST /faults: %ld", resp.status);
     el_srvh_resp_close(&resp);
     run_wait(pid, &r);
