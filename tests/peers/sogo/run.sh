@@ -24,6 +24,7 @@ E=${1:?usage: run.sh EASLOAD}
 [ -x "$E" ] || { echo "run.sh: $E is not an executable" >&2; exit 2; }
 E=$(cd "$(dirname "$E")" && pwd)/$(basename "$E")
 [ -s "$PEER_ENV" ] || { echo "run.sh: $PEER_ENV missing: run setup.sh first" >&2; exit 2; }
+# shellcheck source=/dev/null  # written by setup.sh
 . "$PEER_ENV"
 SECS=${PEER_SECONDS:-40}
 ONLY=${PEER_ONLY:-probe sync search ping direct}
