@@ -32,7 +32,8 @@ struct el__eng_req {
     int64_t sent_us;     /* monotonic start of the running round trip */
     int64_t first_us;    /* start of the command: intended, else first send */
     unsigned prov_rounds, redirects, throttle_retries, resyncs;
-    int event; /* EL__EV_* to hand to a d:on handler, or -1 */
+    int64_t backoff_from_us; /* monotonic start of the running back-off wait, 0 = none */
+    int event;               /* EL__EV_* to hand to a d:on handler, or -1 */
     int late;
     int64_t latency_us; /* of the whole command, for the result table */
     uint64_t bytes_in, bytes_out;

@@ -3,6 +3,8 @@
  * phone-like handling of what the server drives: PROVISION -> Provision then retry (at most two
  * rounds), REDIRECT -> retry at the new URL, THROTTLED -> Retry-After (capped) or exponential
  * back-off with jitter then one retry, WIPE -> the device stops, Sync status 3 -> resync once.
+ * Each wait is counted by kind (throttle.retry_after_honoured, throttle.backoff_exponential) and
+ * its length recorded as the value histogram "backoff".
  * Also admin API calls (easload.deliver) and the request pool.
  * TLS failures are also counted by class ("tls.untrusted_root", core/tls.h).
  * Owns: the pool of requests (struct el__eng_req). Uses: engine_int.h, eas.h, http.h, results.h. */
@@ -277,11 +279,14 @@ static uint64_t rng_next(struct el__eng_dev *dev)
     return x;
 }
 
-static int64_t throttle_delay(struct el__eng_dev *dev, const struct el_eas_call *call)
+/* The wait before a throttled call is retried; *honoured says Retry-After set it. */
+static int64_t throttle_delay(struct el__eng_dev *dev, const struct el_eas_call *call,
+                              int *honoured)
 {
     struct el__eng_req *rq = dev->req;
     int64_t d;
-    if (call->out.retry_after_s > 0 && dev->eas.profile->honours_retry_after) {
+    *honoured = call->out.retry_after_s > 0 && dev->eas.profile->honours_retry_after;
+    if (*honoured) {
         d = (int64_t)call->out.retry_after_s * 1000000;
     } else {
         double jitter = 0.5 + (double)(rng_next(dev) >> 11) / (double)(1ull << 53);
@@ -348,10 +353,15 @@ static int react(struct el__eng_dev *dev, struct el_eas_call *call)
         if (rq->throttle_retries >= 1)
             return 0;
         rq->throttle_retries++;
-        int64_t d = throttle_delay(dev, call);
-        if (el__eng_now_us(w) + d >= w->end_us)
+        int honoured;
+        int64_t d = throttle_delay(dev, call, &honoured);
+        int64_t now = el__eng_now_us(w);
+        if (now + d >= w->end_us)
             return 0;
         el_results_count(w->res, "throttle.waits", 1);
+        el_results_count(
+            w->res, honoured ? "throttle.retry_after_honoured" : "throttle.backoff_exponential", 1);
+        rq->backoff_from_us = now;
         el__eng_dev_sleep(dev, EL__TK_BACKOFF, d);
         return 1;
     }
@@ -421,6 +431,14 @@ void el__eng_req_retry(struct el__eng_dev *dev)
     struct el__eng_req *rq = dev->req;
     struct el_eas_call *call = rq->in_prov ? rq->prov : &rq->call;
     dev->state = EL__DEV_RUNNING;
+    /* the wait is over (or cut short by the stop): the time it took; the sleep's wake-up time
+     * is not the intended start of the script's next command */
+    dev->intended_us = 0;
+    if (rq->backoff_from_us > 0) {
+        int64_t waited = el__eng_now_us(dev->w) - rq->backoff_from_us;
+        el_results_record_value(dev->w->res, "backoff", waited > 0 ? waited : 1);
+        rq->backoff_from_us = 0;
+    }
     if (dev->w->stopping) {
         finish(dev);
         return;

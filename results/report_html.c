@@ -1,9 +1,10 @@
 /* report_html.c - report.html: one self-contained page (inline CSS and SVG, no script, no URL,
  * nothing fetched) with the summary table, checks and thresholds, and five plots: latency p50/p99
  * over time and latency percentiles per command (log axes), requests and errors per second,
- * outcome classes, bytes per device (linear axes with round ticks and grid lines). Short runs stay
- * visible (points are marked up to 60 of them); empty plots say "no data"; long x labels are
- * tilted. Written atomically.
+ * outcome classes, bytes per device (linear axes with round ticks and grid lines). A run the
+ * server throttled adds the share throttled per second and the back-off waits; a run with errors
+ * adds faults by class per command. Short runs stay visible (points are marked up to 60 of them);
+ * empty plots say "no data"; long x labels are tilted. Written atomically.
  * Owns: the text and scratch histograms of one call. Uses: results_int.h, stdio, math. */
 #include <math.h>
 #include <stdio.h>
@@ -22,8 +23,13 @@
 #define MARK_POINTS 60  /* a line of at most this many points also gets a dot per point */
 #define CHAR_W      6.5 /* rough width of a character at font-size 11, for label layout */
 #define LABEL_MAX   20  /* x labels longer than this are cut */
+#define LEGEND_MAX  13  /* legend names longer than this are cut (the right margin's width) */
+#define FAULTS_MAX  10  /* fault classes drawn; past it, the rest are summed as one */
 
-static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"};
+/* The first five are the original palette (tests/e2e/test_report_html.sh looks for them). */
+static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+#define NCOLORS (sizeof(colors) / sizeof(colors[0]))
 
 /* A y axis: linear from 0 to hi in steps of step, or logarithmic from decade lo to decade hi. */
 struct axis {
@@ -53,16 +59,21 @@ static void html_text(FILE *f, const char *s)
     }
 }
 
-/* A label of at most LABEL_MAX characters, escaped. */
-static void html_label(FILE *f, const char *s)
+/* A label of at most max (<= LABEL_MAX) characters, escaped. */
+static void html_label_max(FILE *f, const char *s, size_t max)
 {
     char cut[LABEL_MAX + 4];
-    if (strlen(s) > LABEL_MAX) {
-        memcpy(cut, s, LABEL_MAX - 2);
-        memcpy(cut + LABEL_MAX - 2, "..", 3);
+    if (strlen(s) > max) {
+        memcpy(cut, s, max - 2);
+        memcpy(cut + max - 2, "..", 3);
         s = cut;
     }
     html_text(f, s);
+}
+
+static void html_label(FILE *f, const char *s)
+{
+    html_label_max(f, s, LABEL_MAX);
 }
 
 /* A round step (1, 2 or 5 x 10^k) that cuts 0..max into about 5 parts. */
@@ -174,10 +185,12 @@ static void no_data(FILE *f)
 
 static void legend(FILE *f, const char *const *names, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        fprintf(
-            f, "<text class=\"legend\" x=\"%d\" y=\"%zu\" font-size=\"12\" fill=\"%s\">%s</text>\n",
-            PAD_L + PLOT_W + 10, (size_t)PAD_T + 14 * k + 10, colors[k % 5], names[k]);
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "<text class=\"legend\" x=\"%d\" y=\"%zu\" font-size=\"12\" fill=\"%s\">",
+                PAD_L + PLOT_W + 10, (size_t)PAD_T + 14 * k + 10, colors[k % NCOLORS]);
+        html_label_max(f, names[k], LEGEND_MAX);
+        fputs("</text>\n", f);
+    }
 }
 
 /* Lines over n points at x = 0, 1, ... n - 1 seconds; series k has values y[k * n + i], NAN where
@@ -208,7 +221,7 @@ static void line_plot(FILE *f, const char *id, const char *title, const char *yu
                 fprintf(f,
                         "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" "
                         "stroke-width=\"1.5\" points=\"",
-                        colors[k % 5]);
+                        colors[k % NCOLORS]);
                 for (size_t j = i; j < end; j++)
                     fprintf(f, "%.1f,%.1f ", PAD_L + PLOT_W * (double)j / xmax, axis_y(&a, v[j]));
                 fputs("\"/>\n", f);
@@ -218,7 +231,8 @@ static void line_plot(FILE *f, const char *id, const char *title, const char *yu
                     fprintf(f,
                             "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
                             "fill=\"%s\"/>\n",
-                            PAD_L + PLOT_W * (double)j / xmax, axis_y(&a, v[j]), colors[k % 5]);
+                            PAD_L + PLOT_W * (double)j / xmax, axis_y(&a, v[j]),
+                            colors[k % NCOLORS]);
             i = end + 1;
         }
     }
@@ -267,9 +281,11 @@ static void bar_plot(FILE *f, const char *id, const char *title, const char *yun
             fprintf(f,
                     "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                     "fill=\"%s\"><title>",
-                    x0 + bw * (double)k, top, bw, PAD_T + PLOT_H - top, colors[k % 5]);
+                    x0 + bw * (double)k, top, bw, PAD_T + PLOT_H - top, colors[k % NCOLORS]);
             html_text(f, labels[i]);
-            fprintf(f, " %s: %.6g</title></rect>\n", series[k], val);
+            fputc(' ', f);
+            html_text(f, series[k]);
+            fprintf(f, ": %.6g</title></rect>\n", val);
         }
         double lx = PAD_L + gw * ((double)i + 0.5), ly = PAD_T + PLOT_H + 15;
         if (xl.tilt) /* hanging down to the right from its bar group */
@@ -285,23 +301,39 @@ static void bar_plot(FILE *f, const char *id, const char *title, const char *yun
     }
     if (n == 0)
         no_data(f);
-    if (nseries > 1)
+    if (nseries > 1 || strcmp(series[0], yunit) != 0) /* one series named as its unit: none */
         legend(f, series, nseries);
     x_title(f, xtitle, xl.pad_b);
     fputs("</svg>\n", f);
 }
 
+/* Points of the per-second plots: one per second of the run; past a week (*dense false), one
+ * per recorded second. */
+static size_t timeline_points(const struct el_results *r, bool *dense)
+{
+    *dense = true;
+    if (r->n_seconds == 0)
+        return 0;
+    int64_t span = r->seconds[r->n_seconds - 1].t - r->seconds[0].t + 1;
+    *dense = span <= 86400 * 7;
+    return *dense ? (size_t)span : r->n_seconds;
+}
+
+/* The point of recorded second i. */
+static size_t timeline_x(const struct el_results *r, uint32_t i, bool dense)
+{
+    return dense ? (size_t)(r->seconds[i].t - r->seconds[0].t) : i;
+}
+
+static const char *timeline_xtitle(bool dense)
+{
+    return dense ? "seconds since start" : "recorded seconds (idle ones left out)";
+}
+
 static void timeline_plots(FILE *f, const struct el_results *r)
 {
-    /* One point per second of the run; past a week, one per recorded second. */
-    size_t n = r->n_seconds;
-    bool dense = true;
-    if (r->n_seconds > 0) {
-        int64_t span = r->seconds[r->n_seconds - 1].t - r->seconds[0].t + 1;
-        dense = span <= 86400 * 7;
-        if (dense)
-            n = (size_t)span;
-    }
+    bool dense;
+    size_t n = timeline_points(r, &dense);
     double *lat = calloc(2 * n + 1, sizeof(double));
     double *req = calloc(2 * n + 1, sizeof(double));
     struct el_hist *scratch = NULL;
@@ -311,7 +343,7 @@ static void timeline_plots(FILE *f, const struct el_results *r)
         lat[i] = NAN; /* a second without latencies has no point */
     for (uint32_t i = 0; i < r->n_seconds; i++) {
         const struct el__rs_second *s = &r->seconds[i];
-        size_t x = dense ? (size_t)(s->t - r->seconds[0].t) : i;
+        size_t x = timeline_x(r, i, dense);
         el__rs_second_fill(s, scratch);
         if (el_hist_total(scratch) > 0) {
             lat[x] = (double)el_hist_value_at_percentile(scratch, 50.0) / 1000.0;
@@ -322,7 +354,7 @@ static void timeline_plots(FILE *f, const struct el_results *r)
     }
     static const char *const lnames[] = {"p50", "p99"};
     static const char *const rnames[] = {"requests/s", "errors/s"};
-    const char *xtitle = dense ? "seconds since start" : "recorded seconds (idle ones left out)";
+    const char *xtitle = timeline_xtitle(dense);
     line_plot(f, "latency-over-time", "Latency percentiles over time", "ms", true, lat, n, lnames,
               2, xtitle);
     line_plot(f, "requests-over-time", "Requests and errors per second", "per second", false, req,
@@ -426,6 +458,130 @@ static void device_plot(FILE *f, const struct el_results *r)
              1, xtitle);
 }
 
+/* Throttling, shown when the server throttled the run: the counts in a line of text, the share
+ * of requests throttled per second (a file written before the timeline counted them says so),
+ * and the back-off waits' percentiles. */
+static void throttling_plots(FILE *f, const struct el_results *r)
+{
+    struct el__rs_throttling t;
+    if (!el__rs_throttling(r, &t))
+        return;
+    fprintf(f,
+            "<h2>Throttling</h2>\n<p class=\"throttling\">throttled %llu of %llu requests "
+            "(%.2f%%); HTTP 503: %llu, HTTP 451: %llu, EAS status 177: %llu; waits before a "
+            "retry: %llu (Retry-After honoured %llu, exponential back-off %llu)</p>\n",
+            (unsigned long long)t.throttled, (unsigned long long)t.requests,
+            t.requests ? (double)t.throttled / (double)t.requests * 100.0 : 0.0,
+            (unsigned long long)t.http_503, (unsigned long long)t.http_451,
+            (unsigned long long)t.status_177, (unsigned long long)t.waits,
+            (unsigned long long)t.retry_after, (unsigned long long)t.exponential);
+    if (r->timeline_throttled) {
+        bool dense;
+        size_t n = timeline_points(r, &dense);
+        double *share = calloc(n + 1, sizeof(double));
+        if (share == NULL)
+            el__rs_oom("html");
+        for (size_t i = 0; i < n; i++)
+            share[i] = NAN; /* a second without requests has no share */
+        for (uint32_t i = 0; i < r->n_seconds; i++) {
+            const struct el__rs_second *s = &r->seconds[i];
+            if (s->requests > 0)
+                share[timeline_x(r, i, dense)] = (double)s->throttled / (double)s->requests * 100.0;
+        }
+        static const char *const names[] = {"throttled"};
+        line_plot(f, "throttling", "Share of requests throttled per second", "% of requests", false,
+                  share, n, names, 1, timeline_xtitle(dense));
+        free(share);
+    } else {
+        fputs("<p>This results file has no per-second throttled counts (written before the "
+              "timeline kept them).</p>\n",
+              f);
+    }
+    if (t.backoff == NULL || el_hist_total(t.backoff) == 0)
+        return;
+    static const double pct[] = {50.0, 90.0, 99.0};
+    double v[4];
+    for (size_t k = 0; k < 3; k++)
+        v[k] = (double)el_hist_value_at_percentile(t.backoff, pct[k]) / 1000.0;
+    v[3] = (double)el_hist_max(t.backoff) / 1000.0;
+    char label[48];
+    snprintf(label, sizeof(label), "%llu waits", (unsigned long long)el_hist_total(t.backoff));
+    const char *labels[] = {label};
+    static const char *const series[] = {"p50", "p90", "p99", "max"};
+    bar_plot(f, "backoff", "Time spent backing off before a retry", "ms", false, v, labels, 1,
+             series, 4, NULL);
+}
+
+/* The bars of faults_plot: cls[0..ncls) are the fault classes, commonest first. */
+static void faults_bars(FILE *f, const struct el_results *r, const uint32_t *cmds, uint32_t ncmd,
+                        const uint32_t *cls, uint32_t ncls)
+{
+    size_t nser = ncls > FAULTS_MAX ? FAULTS_MAX : ncls;
+    double *v = calloc((size_t)ncmd * nser + 1, sizeof(double));
+    const char **labels = calloc((size_t)ncmd + 1, sizeof(*labels));
+    const char **series = calloc(nser, sizeof(*series));
+    if (v == NULL || labels == NULL || series == NULL)
+        el__rs_oom("html");
+    for (size_t k = 0; k < nser; k++)
+        series[k] = el__rs_name(r, cls[k]);
+    if (ncls > FAULTS_MAX)
+        series[nser - 1] = "other classes";
+    size_t n = 0;
+    for (uint32_t i = 0; i < ncmd; i++) {
+        double *row = v + n * nser;
+        bool any = false;
+        for (uint32_t k = 0; k < ncls; k++) {
+            struct el__rs_stats st;
+            el__rs_collect(r, cmds[i], cls[k], NULL, &st);
+            row[k < nser ? k : nser - 1] += (double)st.requests;
+            any = any || st.requests > 0;
+        }
+        if (any) /* else the row, all zeros, is taken by the next command */
+            labels[n++] = el__rs_name(r, cmds[i]);
+    }
+    bar_plot(f, "faults-by-class", "Faults by class per command", "requests", false, v, labels, n,
+             series, nser, NULL);
+    free(series);
+    free(labels);
+    free(v);
+}
+
+/* Faults by class, shown when any request failed: per command, the requests of each outcome
+ * that counts as an error, the FAULTS_MAX - 1 commonest classes apart and the rest summed. */
+static void faults_plot(FILE *f, const struct el_results *r)
+{
+    uint32_t ncmd, nout;
+    uint32_t *cmds = el__rs_sorted_names(r, EL__RS_COMMANDS, &ncmd);
+    uint32_t *outs = el__rs_sorted_names(r, EL__RS_OUTCOMES, &nout);
+    uint64_t *tot = calloc((size_t)nout + 1, sizeof(*tot));
+    uint32_t *cls = calloc((size_t)nout + 1, sizeof(*cls)); /* fault classes, commonest first */
+    if (tot == NULL || cls == NULL)
+        el__rs_oom("html");
+    uint32_t ncls = 0;
+    for (uint32_t k = 0; k < nout; k++) {
+        if (!el__rs_outcome_is_error(el__rs_name(r, outs[k])))
+            continue;
+        struct el__rs_stats st;
+        el__rs_outcome_stats(r, outs[k], &st);
+        if (st.requests == 0)
+            continue;
+        /* insertion by count, stable: equal counts stay in name order */
+        uint32_t j = ncls++;
+        for (; j > 0 && tot[j - 1] < st.requests; j--) {
+            tot[j] = tot[j - 1];
+            cls[j] = cls[j - 1];
+        }
+        tot[j] = st.requests;
+        cls[j] = outs[k];
+    }
+    if (ncls > 0)
+        faults_bars(f, r, cmds, ncmd, cls, ncls);
+    free(cls);
+    free(tot);
+    free(outs);
+    free(cmds);
+}
+
 int el_results_write_html(const struct el_results *r, const struct el_results_meta *meta,
                           const char *path, struct el_err *err)
 {
@@ -462,6 +618,8 @@ int el_results_write_html(const struct el_results *r, const struct el_results_me
     command_plot(f, r);
     outcome_plot(f, r);
     device_plot(f, r);
+    throttling_plots(f, r);
+    faults_plot(f, r);
     fputs("</body></html>\n", f);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {

@@ -1,6 +1,7 @@
 /* report_summary.c - the terminal report: the end-of-run table (one row per command: requests,
- * errors, late starts, p50/p90/p99/max, bytes) and, for `easload report`, a header from the meta,
- * outcome classes, value histograms, counters, per-device bytes, checks and thresholds.
+ * errors, late starts, p50/p90/p99/max, bytes; a throttling line when the server throttled) and,
+ * for `easload report`, a header from the meta, outcome classes, value histograms, counters,
+ * per-device bytes, checks and thresholds.
  * Owns: the scratch histogram of one call. Uses: results_int.h, hist.h, stdio. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,23 @@ static struct el_hist *scratch(const struct el_results *r)
     return h;
 }
 
+/* One line when the server throttled: share of requests, the waits' p50/p99, Retry-After. */
+static void print_throttling(const struct el_results *r, FILE *out)
+{
+    struct el__rs_throttling t;
+    if (!el__rs_throttling(r, &t))
+        return;
+    fprintf(out, "throttled %llu (%.2f%%), backoff ", (unsigned long long)t.throttled,
+            t.requests ? (double)t.throttled / (double)t.requests * 100.0 : 0.0);
+    if (t.backoff != NULL && el_hist_total(t.backoff) > 0)
+        fprintf(out, "p50 %.2f ms / p99 %.2f ms", ms(el_hist_value_at_percentile(t.backoff, 50.0)),
+                ms(el_hist_value_at_percentile(t.backoff, 99.0)));
+    else
+        fputs("none", out);
+    fprintf(out, ", Retry-After honoured %llu of %llu waits\n", (unsigned long long)t.retry_after,
+            (unsigned long long)t.waits);
+}
+
 void el_results_print_summary(const struct el_results *r, FILE *out)
 {
     struct el_hist *h = scratch(r);
@@ -64,6 +82,7 @@ void el_results_print_summary(const struct el_results *r, FILE *out)
     el__rs_collect(r, EL__RS_NONE, EL__RS_NONE, h, &st);
     row(out, "total", &st, h);
     el_hist_free(h);
+    print_throttling(r, out);
 }
 
 static void print_header(const struct el_results_meta *m, FILE *out)

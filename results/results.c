@@ -146,6 +146,7 @@ int el_results_new(struct el_results **out, struct el_err *err)
         free(r);
         return rc;
     }
+    r->timeline_throttled = true;
     /* Reserve "other" so a full name table always has somewhere to count. */
     el__rs_intern(r, "other");
     *out = r;
@@ -198,6 +199,7 @@ struct el__rs_series *el__rs_series_get(struct el_results *r, enum el__rs_kind k
     s->cmd = cmd;
     s->outcome = outcome;
     s->error = kind == EL__RS_REQUEST && el__rs_outcome_is_error(el__rs_name(r, outcome));
+    s->throttled = kind == EL__RS_REQUEST && strcmp(el__rs_name(r, outcome), "throttled") == 0;
     r->n_series++;
     return s;
 }
@@ -292,7 +294,8 @@ void el_results_record(struct el_results *r, const char *cmd, const char *outcom
     s->bytes_out = sat_add(s->bytes_out, bytes_out);
     if (late)
         s->late++;
-    el__rs_timeline_record(r, start_unix_us, latency_us, s->error, bytes_out, bytes_in);
+    el__rs_timeline_record(r, start_unix_us, latency_us, s->error, s->throttled, bytes_out,
+                           bytes_in);
 }
 
 void el_results_count(struct el_results *r, const char *counter, uint64_t n)

@@ -80,10 +80,12 @@ int el_results_write_junit(const struct el_results *r, const struct el_results_m
                            const char *path, struct el_err *err);
 /* Added by the results layer (`easload report --html`): one self-contained page (inline SVG, no
  * script, nothing fetched): the report text, latency p50/p99 and requests/errors per second over
- * time, latency percentiles per command, outcome classes, bytes per device. Atomic. */
+ * time, latency percentiles per command, outcome classes, bytes per device; when the run had
+ * them, the share throttled per second, the back-off waits and faults by class. Atomic. */
 int el_results_write_html(const struct el_results *r, const struct el_results_meta *meta,
                           const char *path, struct el_err *err);
-/* The end-of-run table: one row per command (requests, errors, p50/p90/p99/max, bytes). */
+/* The end-of-run table: one row per command (requests, errors, p50/p90/p99/max, bytes), and
+ * when the server throttled one line: throttled share, back-off p50/p99, Retry-After honoured. */
 void el_results_print_summary(const struct el_results *r, FILE *out);
 /* Added by the results layer (`easload report`): a header from meta (scenario, target, start,
  * duration, devices), the summary table, outcome classes, per-device bytes (MB per device per

@@ -38,6 +38,7 @@ struct el__rs_series {
     uint32_t cmd;         /* name id: command (REQUEST) or value name (VALUE) */
     uint32_t outcome;     /* name id (REQUEST); EL__RS_NONE (VALUE) */
     bool error;           /* REQUEST: the outcome counts as an error (el__rs_outcome_is_error) */
+    bool throttled;       /* REQUEST: the outcome is "throttled" (the timeline counts it) */
     struct el_hist *hist; /* owner: this series (el_hist_new) */
     uint64_t late, bytes_in, bytes_out;
 };
@@ -68,6 +69,7 @@ struct el__rs_entry {
 struct el__rs_second {
     int64_t t; /* unix second */
     uint64_t requests, errors, bytes_in, bytes_out;
+    uint64_t throttled;           /* requests of outcome "throttled" (0 when !timeline_throttled) */
     struct el__rs_entry *entries; /* owner: this second; sorted by key_us, n_entries used */
     uint32_t n_entries, cap_entries;
 };
@@ -129,8 +131,10 @@ struct el_results {
     uint32_t n_device_slots;
     struct el__rs_second *seconds; /* owner: r; sorted by t */
     uint32_t n_seconds, cap_seconds;
-    uint64_t timeline_dropped;                     /* records outside the kept timeline */
-    struct el_threshold *thresholds;               /* owner: r */
+    uint64_t timeline_dropped;       /* records outside the kept timeline */
+    bool timeline_throttled;         /* seconds count throttled requests: true unless read from (or
+                                        merged with) a file written before that column existed */
+    struct el_threshold *thresholds; /* owner: r */
     struct el_threshold_result *threshold_results; /* owner: r; filled by el_results_evaluate */
     uint32_t n_thresholds, cap_thresholds;
 };
@@ -175,7 +179,7 @@ uint32_t *el__rs_sorted_devices(const struct el_results *r);
 
 /* Adds one request to second floor(start_unix_us / 1e6). */
 void el__rs_timeline_record(struct el_results *r, int64_t start_unix_us, int64_t latency_us,
-                            bool error, uint64_t bytes_out, uint64_t bytes_in);
+                            bool error, bool throttled, uint64_t bytes_out, uint64_t bytes_in);
 /* The second t, created (empty) on first use; NULL past EL__RS_SECONDS_MAX. */
 struct el__rs_second *el__rs_second_get(struct el_results *r, int64_t t);
 /* Adds count samples of class key_us to s. */
@@ -196,6 +200,18 @@ void el__rs_collect(const struct el_results *r, uint32_t cmd, uint32_t outcome, 
                     struct el__rs_stats *st);
 /* Total of all REQUEST series of outcome id (any command). */
 void el__rs_outcome_stats(const struct el_results *r, uint32_t outcome, struct el__rs_stats *st);
+
+/* What a run saw of server throttling, from the outcome "throttled", the counters the engine
+ * keeps (http.503, http.451, eas.CMD.status.177, throttle.waits, throttle.retry_after_honoured,
+ * throttle.backoff_exponential) and the value histogram "backoff" (each wait's length). */
+struct el__rs_throttling {
+    uint64_t requests, throttled;            /* every request; of outcome "throttled" */
+    uint64_t http_503, http_451, status_177; /* status_177: summed over commands */
+    uint64_t waits, retry_after, exponential;
+    const struct el_hist *backoff; /* borrowed from r: the "backoff" histogram, NULL if none */
+};
+/* Fills t; returns true if the run was throttled at all (a throttled request, a 503, a wait). */
+bool el__rs_throttling(const struct el_results *r, struct el__rs_throttling *t);
 
 struct el__rs_device_stats {
     uint64_t devices, syncs;

@@ -301,8 +301,11 @@ static json_t *timeline_json(struct wctx *w)
     json_t *o = json_object();
     put(w, o, "histogram_config", cfg_json(w, &r->timeline_cfg));
     put(w, o, "dropped", uint_json(r->timeline_dropped));
-    put(w, o, "columns",
-        json_pack("[ssssss]", "unix_s", "requests", "errors", "bytes_in", "bytes_out", "latency"));
+    json_t *cols =
+        json_pack("[ssssss]", "unix_s", "requests", "errors", "bytes_in", "bytes_out", "latency");
+    if (r->timeline_throttled)
+        push(w, cols, json_string("throttled"));
+    put(w, o, "columns", cols);
     json_t *rows = json_array();
     for (uint32_t i = 0; i < r->n_seconds; i++) {
         const struct el__rs_second *s = &r->seconds[i];
@@ -314,6 +317,8 @@ static json_t *timeline_json(struct wctx *w)
         push(w, row, uint_json(s->bytes_in));
         push(w, row, uint_json(s->bytes_out));
         push(w, row, hist_text(w, w->tl));
+        if (r->timeline_throttled)
+            push(w, row, uint_json(s->throttled));
         push(w, rows, row);
     }
     put(w, o, "seconds", rows);

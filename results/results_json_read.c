@@ -370,6 +370,12 @@ static int read_timeline(struct rctx *c, const json_t *root)
     if ((rc = uint_field(c, tl, "dropped", INT64_MAX, &r->timeline_dropped)) < 0 ||
         (rc = field(c, tl, "seconds", JSON_ARRAY, false, &rows)) < 0)
         return rc;
+    /* Rows have a 7th column, "throttled", since it was added to schema 1; files written before
+     * have 6 (and no per-second throttled counts: r->timeline_throttled is false). */
+    json_t *cols = json_object_get(tl, "columns");
+    r->timeline_throttled = json_array_size(cols) == 7 && json_is_string(json_array_get(cols, 6)) &&
+                            strcmp(json_string_value(json_array_get(cols, 6)), "throttled") == 0;
+    size_t ncols = r->timeline_throttled ? 7 : 6;
     size_t n1 = push_key(c, "seconds");
     size_t i;
     json_t *v;
@@ -377,7 +383,7 @@ static int read_timeline(struct rctx *c, const json_t *root)
     json_array_foreach(rows, i, v)
     {
         size_t n2 = push_index(c, i);
-        if ((rc = row(c, v, 6)) < 0)
+        if ((rc = row(c, v, ncols)) < 0)
             return rc;
         json_t *t = json_array_get(v, 0);
         size_t n3 = push_index(c, 0);
@@ -414,6 +420,12 @@ static int read_timeline(struct rctx *c, const json_t *root)
         while (el_hist_iter_next(&it))
             el__rs_second_add(s, it.lowest_us, it.count);
         pop(c, n3);
+        if (ncols == 7) {
+            n3 = push_index(c, 6);
+            if ((rc = uint_value(c, json_array_get(v, 6), s->errors, &s->throttled)) < 0)
+                return rc;
+            pop(c, n3);
+        }
         pop(c, n2);
     }
     pop(c, n1);

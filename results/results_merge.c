@@ -68,12 +68,15 @@ int el_results_merge(struct el_results *dst, const struct el_results *src, struc
         }
         d->requests = sat_add(d->requests, s->requests);
         d->errors = sat_add(d->errors, s->errors);
+        d->throttled = sat_add(d->throttled, s->throttled);
         d->bytes_in = sat_add(d->bytes_in, s->bytes_in);
         d->bytes_out = sat_add(d->bytes_out, s->bytes_out);
         for (uint32_t k = 0; k < s->n_entries; k++)
             el__rs_second_add(d, s->entries[k].key_us, s->entries[k].count);
     }
     dst->timeline_dropped = sat_add(dst->timeline_dropped, src->timeline_dropped);
+    if (!src->timeline_throttled) /* one part without per-second throttled counts: none are */
+        dst->timeline_throttled = false;
     for (uint32_t i = 0; i < src->n_thresholds; i++) {
         int rc = el_results_threshold_add(dst, src->thresholds[i].expr, err);
         if (rc < 0)

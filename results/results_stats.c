@@ -1,7 +1,7 @@
 /* results_stats.c - numbers derived from the stored state, shared by the writers, the summary and
  * the thresholds: a command's (or the run's) histogram merged over outcomes, request totals,
- * per-device byte statistics. Pure functions of struct el_results, so a merged run derives
- * exactly what the unsplit run derives.
+ * what the run saw of throttling, per-device byte statistics. Pure functions of struct
+ * el_results, so a merged run derives exactly what the unsplit run derives.
  * Owns: nothing. Uses: hist.h, results_int.h. */
 #include <string.h>
 
@@ -49,6 +49,45 @@ void el__rs_collect(const struct el_results *r, uint32_t cmd, uint32_t outcome, 
 void el__rs_outcome_stats(const struct el_results *r, uint32_t outcome, struct el__rs_stats *st)
 {
     el__rs_collect(r, EL__RS_NONE, outcome, NULL, st);
+}
+
+static uint64_t counter(const struct el_results *r, const char *name)
+{
+    uint32_t id = el__rs_lookup(r, name);
+    for (uint32_t i = 0; id != EL__RS_NONE && i < r->n_counters; i++)
+        if (r->counters[i].name == id)
+            return r->counters[i].n;
+    return 0;
+}
+
+bool el__rs_throttling(const struct el_results *r, struct el__rs_throttling *t)
+{
+    memset(t, 0, sizeof(*t));
+    struct el__rs_stats st;
+    el__rs_collect(r, EL__RS_NONE, EL__RS_NONE, NULL, &st);
+    t->requests = st.requests;
+    uint32_t id = el__rs_lookup(r, "throttled");
+    if (id != EL__RS_NONE) {
+        el__rs_outcome_stats(r, id, &st);
+        t->throttled = st.requests;
+    }
+    t->http_503 = counter(r, "http.503");
+    t->http_451 = counter(r, "http.451");
+    for (uint32_t i = 0; i < r->n_counters; i++) {
+        const char *name = el__rs_name(r, r->counters[i].name);
+        size_t n = strlen(name);
+        if (strncmp(name, "eas.", 4) == 0 && n > 15 && strcmp(name + n - 11, ".status.177") == 0)
+            t->status_177 = sat_add(t->status_177, r->counters[i].n);
+    }
+    t->waits = counter(r, "throttle.waits");
+    t->retry_after = counter(r, "throttle.retry_after_honoured");
+    t->exponential = counter(r, "throttle.backoff_exponential");
+    id = el__rs_lookup(r, "backoff");
+    for (uint32_t i = 0; id != EL__RS_NONE && i < r->n_series; i++)
+        if (r->series[i].kind == EL__RS_VALUE && r->series[i].cmd == id)
+            t->backoff = r->series[i].hist;
+    return t->throttled > 0 || t->http_503 > 0 || t->waits > 0 ||
+           (t->backoff != NULL && el_hist_total(t->backoff) > 0);
 }
 
 void el__rs_device_stats(const struct el_results *r, double duration_s,

@@ -1,6 +1,7 @@
-/* results_timeline.c - the per-second timeline: requests, errors and bytes per unix second, and
- * each second's latencies as a sparse histogram (classes of the timeline configuration, 1 us .. 1 h
- * at 2 significant digits: p50/p99 per second within 1%) that merges exactly by adding counts.
+/* results_timeline.c - the per-second timeline: requests, errors, throttled requests and bytes
+ * per unix second, and each second's latencies as a sparse histogram (classes of the timeline
+ * configuration, 1 us .. 1 h at 2 significant digits: p50/p99 per second within 1%) that merges
+ * exactly by adding counts.
  * Owns: the seconds array and each second's classes. Uses: hist.h (bucket arithmetic through
  * a scratch histogram). Memory: a second holds at most one entry per class it saw (<= ~3,200). */
 #include <stdlib.h>
@@ -80,7 +81,7 @@ void el__rs_second_add(struct el__rs_second *s, int64_t key_us, uint64_t count)
 }
 
 void el__rs_timeline_record(struct el_results *r, int64_t start_unix_us, int64_t latency_us,
-                            bool error, uint64_t bytes_out, uint64_t bytes_in)
+                            bool error, bool throttled, uint64_t bytes_out, uint64_t bytes_in)
 {
     struct el__rs_second *s = el__rs_second_get(r, floor_div(start_unix_us, 1000000));
     if (s == NULL) {
@@ -90,6 +91,8 @@ void el__rs_timeline_record(struct el_results *r, int64_t start_unix_us, int64_t
     s->requests++;
     if (error)
         s->errors++;
+    if (throttled)
+        s->throttled++;
     s->bytes_in = s->bytes_in > UINT64_MAX - bytes_in ? UINT64_MAX : s->bytes_in + bytes_in;
     s->bytes_out = s->bytes_out > UINT64_MAX - bytes_out ? UINT64_MAX : s->bytes_out + bytes_out;
     const struct el_hist_config *c = &r->timeline_cfg;

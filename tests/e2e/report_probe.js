@@ -4,10 +4,16 @@
 // then "probe done". A plot passes when its <svg> is laid out at a readable size, holds drawn
 // marks (a line of two or more points, points, or bars of non-zero height) inside the plot, has
 // tick labels and an axis unit, and no two of its upright labels overlap or leave the picture.
+// The five plots every report has are checked, then any other <svg class="plot"> on the page
+// (throttling, backoff, faults-by-class when the run had them).
 (function () {
     "use strict";
     var plots = ["latency-over-time", "requests-over-time", "latency-per-command", "outcomes",
         "bytes-per-device"];
+    document.querySelectorAll("svg.plot").forEach(function (svg) {
+        if (svg.id && plots.indexOf(svg.id) < 0)
+            plots.push(svg.id);
+    });
     var lines = [];
 
     function overlap(a, b) {

@@ -1,18 +1,25 @@
 #!/bin/sh
-# test_report_html.sh - issue 6 item 5: report.html rendered in headless Chromium (Debian's
-# chromium). For a fresh run (`easload serve` + `easload run scenarios/sync.lua`, 20 phones for
-# 3 s on loopback) and for the golden tests/fixtures/results/results-v1.json it checks:
+# test_report_html.sh - issue 6 item 5 and issue 8 item 6: report.html rendered in headless
+# Chromium (Debian's chromium). For a fresh run (`easload serve` + `easload run
+# scenarios/sync.lua`, 20 phones for 3 s on loopback), a throttled run (scenarios/throttle.lua,
+# 8 phones for 4 s against `easload serve --max-concurrency-per-user 1 --retry-after 1` with a
+# 503 without Retry-After on 20% of Syncs) and the golden tests/fixtures/results/results-v1.json
+# it checks:
 #  - the page names no URL and loads nothing: no script, src, href, url() or @import, and no
 #    http(s) anywhere outside the <pre> summary (which shows the target); Chromium's net log
 #    (--log-net-log) has no request made for the page (site_for_cookies file://);
 #  - no console error or uncaught exception (--enable-logging=stderr --v=0);
 #  - after layout (--dump-dom of a copy with tests/e2e/report_probe.js appended), each of the five
-#    plots of the issue is an <svg> of readable size with drawn marks, tick labels and a unit, and
-#    no overlapping or cut-off labels;
+#    plots of issue 6 is an <svg> of readable size with drawn marks, tick labels and a unit, and
+#    no overlapping or cut-off labels; so are the throttling plots (share throttled per second,
+#    back-off waits) and faults by class of the throttled run, and faults by class of the golden
+#    file; the clean run's page has no throttling plot; the throttled run's terminal summary has
+#    its throttling line;
 #  - the screenshot (--screenshot, decoded by png_stats) is not blank: many colours, a share of
 #    non-background pixels, and the plots' palette colours drawn.
 # Negative controls prove each check can fail: a copy without the outcomes <svg>, one whose bars
-# are gone, one with an <img> on a dead loopback port and a script error, a blank page.
+# are gone, one whose throttling line is gone, one with an <img> on a dead loopback port and a
+# script error, a blank page.
 # usage: test_report_html.sh PATH/TO/easload PATH/TO/png_stats SOURCE_DIR
 set -eu
 easload=$1
@@ -21,6 +28,7 @@ src=$3
 golden=$src/tests/fixtures/results/results-v1.json
 probe_js=$src/tests/e2e/report_probe.js
 plots="latency-over-time requests-over-time latency-per-command outcomes bytes-per-device"
+throttle_plots="throttling backoff faults-by-class"
 # the plots' palette (results/report_html.c colors[]): blue, red, green, orange
 palette="#1f77b4 #d62728 #2ca02c #ff7f0e"
 tmp=$(mktemp -d)
@@ -98,7 +106,8 @@ render_ok() {
     return $ok
 }
 
-# plots_ok NAME HTML: the probe's verdict on each plot after layout
+# plots_ok NAME HTML [ID...]: the probe's verdict on each plot after layout: the five plots and
+# the IDs, which must be there; any other plot on the page must pass too
 plots_ok() {
     grep -v '^</body></html>$' "$2" >"$tmp/$1.probe.html"
     {
@@ -116,12 +125,18 @@ plots_ok() {
         echo "console: $(grep -E 'CONSOLE|Uncaught' "$tmp/$1.probe.log" | head -2)"
         ok=1
     fi
-    for id in $plots; do
-        if ! grep -q "^ok $id " "$tmp/$1.dom"; then
-            grep "^FAIL $id: " "$tmp/$1.dom" || echo "FAIL $id: no verdict"
+    name=$1
+    shift 2
+    for id in $plots "$@"; do
+        if ! grep -q "^ok $id " "$tmp/$name.dom"; then
+            grep -q "^FAIL $id: " "$tmp/$name.dom" || echo "FAIL $id: no verdict"
             ok=1
         fi
     done
+    # the probe's FAIL lines: a required plot's, or another plot's on the page
+    if grep "^FAIL " "$tmp/$name.dom"; then
+        ok=1
+    fi
     return $ok
 }
 
@@ -164,41 +179,74 @@ expect_fail() {
     fi
 }
 
-# ---- a fresh run: easload serve + easload run scenarios/sync.lua, bounded ---------------------
-"$easload" serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 --users 20 --duration 60 \
-    >"$tmp/serve.out" 2>"$tmp/serve.log" &
-srv_pid=$!
-i=0
-while ! grep -q "listening on admin" "$tmp/serve.out" 2>/dev/null; do
-    i=$((i + 1))
-    if [ $i -gt 200 ] || ! kill -0 "$srv_pid" 2>/dev/null; then
-        echo "FAIL: easload serve did not start: $(cat "$tmp/serve.log")" >&2
+# start_server ARG...: easload serve on ephemeral loopback ports, bounded; sets srv_pid, target
+start_server() {
+    "$easload" serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 --duration 60 "$@" \
+        >"$tmp/serve.out" 2>"$tmp/serve.log" &
+    srv_pid=$!
+    i=0
+    while ! grep -q "listening on admin" "$tmp/serve.out" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 200 ] || ! kill -0 "$srv_pid" 2>/dev/null; then
+            echo "FAIL: easload serve did not start: $(cat "$tmp/serve.log")" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    target=$(grep -m1 "listening on http://" "$tmp/serve.out" | sed 's/.*listening on //')
+}
+
+# run_scenario OUT SCENARIO ARG...: easload run against $target into $tmp/OUT, then the server
+# stops; stdout in $tmp/OUT.out
+run_scenario() {
+    out=$1
+    scenario=$2
+    shift 2
+    set +e
+    timeout -k 5 60 "$easload" run "$src/scenarios/$scenario" --target "$target" --workers 1 \
+        --no-progress --out "$tmp/$out" "$@" >"$tmp/$out.out" 2>"$tmp/$out.err"
+    rc=$?
+    set -e
+    kill "$srv_pid" 2>/dev/null || true
+    wait "$srv_pid" 2>/dev/null || true
+    srv_pid=
+    checks=$((checks + 1))
+    # exit 1 is a failed threshold; a sanitizer report also exits 1, so stderr is read too
+    if [ "$rc" -gt 1 ] || [ ! -s "$tmp/$out/results.json" ] ||
+        grep -Eq 'Sanitizer|runtime error' "$tmp/$out.err"; then
+        echo "FAIL: easload run $scenario exited $rc: $(tail -3 "$tmp/$out.err")" >&2
         exit 1
     fi
-    sleep 0.1
-done
-target=$(grep -m1 "listening on http://" "$tmp/serve.out" | sed 's/.*listening on //')
-set +e
-timeout -k 5 60 "$easload" run "$src/scenarios/sync.lua" --target "$target" --devices 20 \
-    --ramp 1s --duration 3s --user-count 20 --workers 1 --no-progress --out "$tmp/run" \
-    >"$tmp/run.out" 2>"$tmp/run.err"
-rc=$?
-set -e
-kill "$srv_pid" 2>/dev/null || true
-wait "$srv_pid" 2>/dev/null || true
-srv_pid=
+}
+
+# ---- a fresh run: easload serve + easload run scenarios/sync.lua, bounded ---------------------
+start_server --users 20
+run_scenario run sync.lua --devices 20 --ramp 1s --duration 3s --user-count 20
+
+# ---- a throttled run: one request in flight per user, Retry-After 1 s, and 503s without it ----
+start_server --users 2 --max-concurrency-per-user 1 --retry-after 1 --fault 'sync:http503@20%'
+run_scenario throttled throttle.lua --devices 8 --ramp 1s --duration 4s
 checks=$((checks + 1))
-# exit 1 is a failed threshold; a sanitizer report also exits 1, so stderr is read too
-if [ "$rc" -gt 1 ] || [ ! -s "$tmp/run/results.json" ] ||
-    grep -Eq 'Sanitizer|runtime error' "$tmp/run.err"; then
-    echo "FAIL: easload run exited $rc: $(tail -3 "$tmp/run.err")" >&2
-    exit 1
+line=$(grep '^throttled ' "$tmp/throttled.out" || true)
+if ! printf '%s\n' "$line" |
+    grep -Eq '^throttled [1-9][0-9]* \([0-9.]+%\), backoff p50 [0-9.]+ ms / p99 [0-9.]+ ms, Retry-After honoured [1-9][0-9]* of [1-9][0-9]* waits$'; then
+    fail "throttled run: summary line is '$line'"
 fi
 
 # ---- the real reports -------------------------------------------------------------------------
-for case in fresh golden; do
+for case in fresh throttled golden; do
     json=$tmp/run/results.json
-    [ "$case" = golden ] && json=$golden
+    extra=
+    case $case in
+    throttled)
+        json=$tmp/throttled/results.json
+        extra=$throttle_plots
+        ;;
+    golden)
+        json=$golden
+        extra=faults-by-class # the golden file has throttled requests but no per-second counts
+        ;;
+    esac
     checks=$((checks + 1))
     set +e
     "$easload" report "$json" --html "$tmp/$case.html" >/dev/null 2>"$tmp/report.err"
@@ -211,11 +259,16 @@ for case in fresh golden; do
     fi
     expect_ok "$case: static" static_ok "$tmp/$case.html"
     expect_ok "$case: render" render_ok "$case" "$tmp/$case.html"
-    expect_ok "$case: plots" plots_ok "$case" "$tmp/$case.html"
+    # shellcheck disable=SC2086
+    expect_ok "$case: plots" plots_ok "$case" "$tmp/$case.html" $extra
     expect_ok "$case: screenshot" screenshot_ok "$tmp/$case.png"
     sed -n "s/^ok /$case: ok /p" "$tmp/$case.dom" 2>/dev/null || true
     [ -s "$tmp/png.txt" ] && echo "$case: screenshot $(tr '\n' ' ' <"$tmp/png.txt")"
 done
+
+# a clean run keeps the page of issue 6: no throttling plot
+checks=$((checks + 1))
+grep -q '<svg id="throttling"' "$tmp/fresh.html" && fail "fresh: a throttling plot on a clean run"
 
 # ---- negative controls: each check fails on a page broken for it -----------------------------
 page=$tmp/fresh.html
@@ -227,6 +280,11 @@ expect_fail "no outcomes plot" "FAIL outcomes: missing" plots_ok no-svg "$tmp/no
 sed '/<svg id="bytes-per-device"/,/<\/svg>/{/class="bar"/d}' "$page" >"$tmp/no-bars.html"
 expect_fail "empty bytes plot" "FAIL bytes-per-device: no drawn content" plots_ok no-bars \
     "$tmp/no-bars.html"
+# the throttling plot without its line and points
+sed '/<svg id="throttling"/,/<\/svg>/{/class="series"/d;/class="point"/d}' "$tmp/throttled.html" \
+    >"$tmp/no-line.html"
+expect_fail "empty throttling plot" "FAIL throttling: no drawn content" plots_ok no-line \
+    "$tmp/no-line.html" throttling
 # a request to a dead loopback port and a script error
 sed 's#</body>#<img src="http://127.0.0.1:9/x.png"><script>no_such_function()</script></body>#' \
     "$page" >"$tmp/net.html"

@@ -106,7 +106,14 @@ run 0 "$easload" merge "$tmp/shard-2.json" "$tmp/shard-0.json" "$tmp/shard-1.jso
     cmp -s "$tmp/merged.json" "$tmp/whole.json" ||
         fail "merged shards differ from the unsplit run: $(diff "$tmp/merged.json" "$tmp/whole.json" | head -5)"
 }
-cmp -s "$tmp/whole.json" "$golden" || fail "the unsplit run differs from the golden results-v1.json"
+# the golden file predates the timeline's "throttled" column: without it, through easload's own
+# writer, the unsplit run is that file byte for byte
+edit "$tmp/whole.json" "$tmp/whole6.json" '
+d["timeline"]["columns"] = d["timeline"]["columns"][:6]
+d["timeline"]["seconds"] = [row[:6] for row in d["timeline"]["seconds"]]'
+run 0 "$easload" merge "$tmp/whole6.json" -o "$tmp/whole6-canonical.json" &&
+    { cmp -s "$tmp/whole6-canonical.json" "$golden" ||
+        fail "the unsplit run differs from the golden results-v1.json"; }
 run 0 "$easload" merge "$golden" -o "$tmp/one.json" && {
     cmp -s "$tmp/one.json" "$golden" || fail "merging one file changed it"
 }

@@ -1,7 +1,8 @@
 /* test_results.c - unit tests of the results store and its files (results/results*.c,
  * report_*.c): shards merged through their JSON files write the same results.json as the unsplit
  * run, the JSON round trip, malformed files refused with one line naming the JSON path, the golden
- * file of each schema version still read, timeline.csv's shape, junit.xml's test cases. */
+ * file of each schema version still read, the timeline's throttled column, timeline.csv's shape,
+ * junit.xml's test cases. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -305,6 +306,12 @@ static void short_timeline_row(json_t *root)
     json_array_remove(json_array_get(rows, 3), 5);
 }
 
+static void more_throttled_than_errors(json_t *root)
+{
+    json_t *row = json_array_get(at(root, "timeline", "seconds", NULL, NULL), 2);
+    json_array_set_new(row, 6, json_integer(json_integer_value(json_array_get(row, 2)) + 1));
+}
+
 static void no_commands(json_t *root)
 {
     json_object_del(root, "commands");
@@ -338,8 +345,10 @@ static void reader_refuses_wrong_types_and_bad_rows(void **state)
     expect_refused(counter_not_integer, EL_EFORMAT, "counters.http.503",
                    "must be an integer, not a string", NULL);
     expect_refused(bad_threshold, EL_EFORMAT, "thresholds[1].expr", "errors.rate<5ms", NULL);
-    expect_refused(short_timeline_row, EL_EFORMAT, "timeline.seconds[3]", "must have 6 entries",
+    expect_refused(short_timeline_row, EL_EFORMAT, "timeline.seconds[3]", "must have 7 entries",
                    NULL);
+    expect_refused(more_throttled_than_errors, EL_EFORMAT, "timeline.seconds[2][6]",
+                   "out of range 0..", NULL);
 }
 
 static void reader_refuses_a_truncated_file(void **state)
@@ -381,7 +390,13 @@ static void golden_files_of_every_schema_version_still_read(void **state)
     assert_int_equal(p99, p992);
     assert_string_equal(m.scenario, "mixed");
     assert_int_equal(el_results_evaluate(r), el_results_evaluate(fresh));
-    /* Written again by this build, the golden state gives the same file as a fresh run. */
+    /* v1 files written before the timeline's "throttled" column have 6 columns: read as unknown,
+     * written back without it. */
+    assert_false(r->timeline_throttled);
+    assert_true(fresh->timeline_throttled);
+    fresh->timeline_throttled = false;
+    /* Written again by this build, the golden state gives the same file as a fresh run (without
+     * the per-second throttled counts the golden file lacks). */
     char p1[256], p2[256];
     tmp_path(p1, sizeof(p1), "golden.json");
     tmp_path(p2, sizeof(p2), "fresh.json");
@@ -397,6 +412,72 @@ static void golden_files_of_every_schema_version_still_read(void **state)
     el_results_meta_clear(&m);
     el_results_free(r);
     el_results_free(fresh);
+}
+
+/* The timeline's 7th column: throttled requests per second, written, read back, merged; a part
+ * without the column (a file written before it existed) makes the merged counts unknown. */
+static void timeline_throttled_column_survives_json_and_merge(void **state)
+{
+    (void)state;
+    struct el_results *r = new_results();
+    static const char *const outcomes[] = {"ok", "throttled", "timeout", "throttled", "canceled"};
+    for (int i = 0; i < 50; i++) /* second 0: 10 throttled, second 1: 10, seconds 2-4: none */
+        el_results_record(r, "sync", outcomes[i % 5], 1000 + i, 1, 2,
+                          BASE_US + (int64_t)(i < 40 ? i / 20 : 2 + (i - 40) / 4) * 1000000, 0);
+    assert_true(r->timeline_throttled);
+    assert_int_equal(r->n_seconds, 5);
+    assert_int_equal(r->seconds[0].throttled, 8);
+    assert_int_equal(r->seconds[1].throttled, 8);
+    assert_int_equal(r->seconds[2].throttled, 2);
+    char p1[256], p2[256];
+    struct el_err err;
+    struct el_results_meta m = run_meta(4);
+    tmp_path(p1, sizeof(p1), "thr.json");
+    assert_int_equal(el_results_write_json(r, &m, p1, &err), 0);
+    json_error_t je;
+    json_t *root = json_load_file(p1, 0, &je);
+    assert_non_null(root);
+    json_t *cols = at(root, "timeline", "columns", NULL, NULL);
+    assert_int_equal(json_array_size(cols), 7);
+    assert_string_equal(json_string_value(json_array_get(cols, 6)), "throttled");
+    json_t *row0 = json_array_get(at(root, "timeline", "seconds", NULL, NULL), 0);
+    assert_int_equal(json_integer_value(json_array_get(row0, 6)), 8);
+
+    struct el_results *back = NULL;
+    assert_int_equal(el_results_read_json(p1, &back, NULL, &err), 0);
+    assert_true(back->timeline_throttled);
+    assert_int_equal(back->n_seconds, r->n_seconds);
+    for (uint32_t i = 0; i < r->n_seconds; i++)
+        assert_int_equal(back->seconds[i].throttled, r->seconds[i].throttled);
+    assert_int_equal(el_results_merge(back, r, &err), 0);
+    assert_true(back->timeline_throttled);
+    assert_int_equal(back->seconds[0].throttled, 16);
+
+    /* the same file without the column (as a file written before it) */
+    json_array_remove(cols, 6);
+    size_t i;
+    json_t *row;
+    json_array_foreach(at(root, "timeline", "seconds", NULL, NULL), i, row)
+        json_array_remove(row, 6);
+    tmp_path(p2, sizeof(p2), "thr6.json");
+    assert_int_equal(json_dump_file(root, p2, JSON_INDENT(1)), 0);
+    json_decref(root);
+    struct el_results *old = NULL;
+    assert_int_equal(el_results_read_json(p2, &old, NULL, &err), 0);
+    assert_false(old->timeline_throttled);
+    assert_int_equal(old->seconds[0].throttled, 0);
+    assert_int_equal(old->seconds[0].requests, 20);
+    assert_int_equal(el_results_merge(back, old, &err), 0);
+    assert_false(back->timeline_throttled);
+    assert_int_equal(el_results_write_json(old, &m, p1, &err), 0);
+    char *text = read_text(p1);
+    assert_null(strstr(text, "\"throttled\"]"));
+    free(text);
+    el_results_free(old);
+    el_results_free(back);
+    el_results_free(r);
+    unlink(p1);
+    unlink(p2);
 }
 
 /* --- timeline.csv and junit.xml ------------------------------------------------------------------
@@ -539,6 +620,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(reader_refuses_wrong_types_and_bad_rows),
         cmocka_unit_test(reader_refuses_a_truncated_file),
         cmocka_unit_test(golden_files_of_every_schema_version_still_read),
+        cmocka_unit_test(timeline_throttled_column_survives_json_and_merge),
         cmocka_unit_test(timeline_csv_has_a_row_per_second_with_seven_columns),
         cmocka_unit_test(junit_has_a_testcase_per_check_and_threshold),
         cmocka_unit_test(names_are_interned_once_and_cleaned),

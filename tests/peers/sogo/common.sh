@@ -1,6 +1,7 @@
 # common.sh - settings shared by setup.sh, teardown.sh and run.sh of the SOGo peer (sourced).
 # Every port comes from the environment; the defaults are no distribution's, so a stock
 # PostgreSQL, memcached, IMAP or web server on the same machine is left alone.
+# shellcheck disable=SC2034  # the variables are for the scripts that source this file
 SOGO_PORT=${SOGO_PORT:-20000}
 PG_PORT=${PG_PORT:-5433}
 IMAP_PORT=${IMAP_PORT:-1143}
