@@ -254,6 +254,11 @@ int el_lua_sandbox_dofile(lua_State *L, const char *path, struct el_err *err);
 void *el_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 /* The device a coroutine belongs to (its extra space), NULL for none. */
 struct el__eng_dev *el_lua_dev_of(lua_State *L);
+/* lua_device.c: turns the return of a start call (el__eng_req_start, el__eng_admin_start: <0
+ * error in err, 2 stopping, 1 finished at once, 0 started) into the binding's return: a Lua
+ * error, the stop token, k called directly, or a yield continued by k. */
+int el_lua_started(lua_State *L, struct el__eng_dev *dev, int rc, const struct el_err *err,
+                   lua_KFunction k);
 void el_lua_set_dev(lua_State *L, struct el__eng_dev *dev);
 
 /* lua_scenario.c: scenario{...} -> configuration. */

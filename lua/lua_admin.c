@@ -69,20 +69,7 @@ static int admin_call(lua_State *L, const char *path, const char *json)
         return luaL_error(L, "out of memory");
     struct el_err err = {0};
     int rc = el__eng_admin_start(dev, path, json, &err);
-    if (rc < 0) {
-        el__eng_req_put(dev->w, dev->req);
-        dev->req = NULL;
-        return luaL_error(L, "%s", err.msg);
-    }
-    if (rc == 2) {
-        el__eng_req_put(dev->w, dev->req);
-        dev->req = NULL;
-        lua_pushlightuserdata(L, (void *)&el__eng_stop_token);
-        return lua_error(L);
-    }
-    if (rc == 1)
-        return admin_k(L, LUA_OK, 0);
-    return lua_yieldk(L, 0, 0, admin_k);
+    return el_lua_started(L, dev, rc, &err, admin_k);
 }
 
 static int admin_k(lua_State *L, int status, lua_KContext ctx)

@@ -236,24 +236,27 @@ static struct el__eng_req *io_begin(lua_State *L, struct el__eng_dev *dev, int c
     return rq;
 }
 
-static int io_start(lua_State *L, struct el__eng_dev *dev)
+int el_lua_started(lua_State *L, struct el__eng_dev *dev, int rc, const struct el_err *err,
+                   lua_KFunction k)
 {
-    struct el_err err = {0};
-    int rc = el__eng_req_start(dev, &err);
-    if (rc < 0) {
+    if (rc < 0 || rc == 2) {
         el__eng_req_put(dev->w, dev->req);
         dev->req = NULL;
-        return luaL_error(L, "%s", err.msg);
-    }
-    if (rc == 2) {
-        el__eng_req_put(dev->w, dev->req);
-        dev->req = NULL;
+        if (rc < 0)
+            return luaL_error(L, "%s", err->msg);
         lua_pushlightuserdata(L, (void *)&el__eng_stop_token);
         return lua_error(L);
     }
     if (rc == 1)
-        return io_k(L, LUA_OK, 0);
-    return lua_yieldk(L, 0, 0, io_k);
+        return k(L, LUA_OK, 0);
+    return lua_yieldk(L, 0, 0, k);
+}
+
+static int io_start(lua_State *L, struct el__eng_dev *dev)
+{
+    struct el_err err = {0};
+    int rc = el__eng_req_start(dev, &err);
+    return el_lua_started(L, dev, rc, &err, io_k);
 }
 
 static const char *keep_str(lua_State *L, struct el__eng_req *rq, const char *s, size_t n)

@@ -122,23 +122,8 @@ static int store_copy(struct el__ctx *c, struct el__user *u, int fi, const struc
     el__fmt_date(date, now);
     snprintf(me, sizeof(me), "%s %s", c->u->first, c->u->last);
     snprintf(from, sizeof(from), "\"%s\" <%s>", me, c->u->pub.email);
-    el__props_reset(pb);
-    el__props_str(pb, EL_EMAIL_TO, h->to);
-    if (h->cc[0])
-        el__props_str(pb, EL_EMAIL_CC, h->cc);
-    el__props_str(pb, EL_EMAIL_FROM, from); /* the server rewrites From */
-    el__props_str(pb, EL_EMAIL_SUBJECT, h->subject);
-    el__props_str(pb, EL_EMAIL_DATERECEIVED, date);
-    el__props_str(pb, EL_EMAIL_DISPLAYTO, h->to);
-    el__props_str(pb, EL_EMAIL_THREADTOPIC, h->subject);
-    el__props_str(pb, EL_EMAIL_IMPORTANCE, "1");
-    el__props_str(pb, EL_EMAIL_READ, "0");
-    el__props_empty(pb, EL_ASB_BODY);
-    el__props_str(pb, EL_EMAIL_MESSAGECLASS, "IPM.Note");
-    el__props_str(pb, EL_EMAIL_INTERNETCPID, "65001");
-    el__props_empty(pb, EL_EMAIL_FLAG);
-    el__props_str(pb, EL_EMAIL_CONTENTCLASS, "urn:content-classes:message");
-    el__props_str(pb, EL_ASB_NATIVEBODYTYPE, "1");
+    /* the server rewrites From */
+    el__props_mail(pb, h->to, h->cc, from, h->subject, date, h->to);
     struct el__item tmpl;
     memset(&tmpl, 0, sizeof(tmpl));
     tmpl.date_ms = now;

@@ -107,6 +107,10 @@ void el__props_fmt(struct el__props *pb, uint16_t tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void el__props_opaque(struct el__props *pb, uint16_t tag, const void *p, size_t len);
 void el__props_empty(struct el__props *pb, uint16_t tag);
+/* Resets pb to the Email properties of a received message (To, Cc if any, From, Subject,
+ * DateReceived, DisplayTo, ThreadTopic, the fixed flags and classes, an empty Body). */
+void el__props_mail(struct el__props *pb, const char *to, const char *cc, const char *from,
+                    const char *subject, const char *date, const char *display_to);
 void el__props_open(struct el__props *pb, uint16_t tag);
 void el__props_close(struct el__props *pb);
 /* Restricts the last added property to some versions (EL__PV_*). */

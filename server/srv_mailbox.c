@@ -410,3 +410,25 @@ int el__quota_full(const struct el_srv_state *st, const struct el__user *u)
 {
     return st->quota_bytes && u->mb && el__mailbox_size(u->mb) >= st->quota_bytes;
 }
+
+void el__props_mail(struct el__props *pb, const char *to, const char *cc, const char *from,
+                    const char *subject, const char *date, const char *display_to)
+{
+    el__props_reset(pb);
+    el__props_str(pb, EL_EMAIL_TO, to);
+    if (cc && cc[0])
+        el__props_str(pb, EL_EMAIL_CC, cc);
+    el__props_str(pb, EL_EMAIL_FROM, from);
+    el__props_str(pb, EL_EMAIL_SUBJECT, subject);
+    el__props_str(pb, EL_EMAIL_DATERECEIVED, date);
+    el__props_str(pb, EL_EMAIL_DISPLAYTO, display_to);
+    el__props_str(pb, EL_EMAIL_THREADTOPIC, subject);
+    el__props_str(pb, EL_EMAIL_IMPORTANCE, "1");
+    el__props_str(pb, EL_EMAIL_READ, "0");
+    el__props_empty(pb, EL_ASB_BODY);
+    el__props_str(pb, EL_EMAIL_MESSAGECLASS, "IPM.Note");
+    el__props_str(pb, EL_EMAIL_INTERNETCPID, "65001");
+    el__props_empty(pb, EL_EMAIL_FLAG);
+    el__props_str(pb, EL_EMAIL_CONTENTCLASS, "urn:content-classes:message");
+    el__props_str(pb, EL_ASB_NATIVEBODYTYPE, "1");
+}

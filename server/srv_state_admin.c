@@ -67,21 +67,9 @@ int el_srv_admin_deliver(struct el_srv_state *st, const char *user, const char *
     static const char filler[] = "This message was delivered by the easload admin API. ";
     for (size_t i = 0; i < body_bytes; i++)
         mime.data[mime.len++] = (uint8_t)filler[i % (sizeof(filler) - 1)];
-    el__props_reset(pb);
-    el__props_str(pb, EL_EMAIL_TO, to);
-    el__props_str(pb, EL_EMAIL_FROM, fr);
-    el__props_str(pb, EL_EMAIL_SUBJECT, subj);
-    el__props_str(pb, EL_EMAIL_DATERECEIVED, date);
-    el__props_fmt(pb, EL_EMAIL_DISPLAYTO, "%s %s", u->first, u->last);
-    el__props_str(pb, EL_EMAIL_THREADTOPIC, subj);
-    el__props_str(pb, EL_EMAIL_IMPORTANCE, "1");
-    el__props_str(pb, EL_EMAIL_READ, "0");
-    el__props_empty(pb, EL_ASB_BODY);
-    el__props_str(pb, EL_EMAIL_MESSAGECLASS, "IPM.Note");
-    el__props_str(pb, EL_EMAIL_INTERNETCPID, "65001");
-    el__props_empty(pb, EL_EMAIL_FLAG);
-    el__props_str(pb, EL_EMAIL_CONTENTCLASS, "urn:content-classes:message");
-    el__props_str(pb, EL_ASB_NATIVEBODYTYPE, "1");
+    char display[128];
+    snprintf(display, sizeof(display), "%s %s", u->first, u->last);
+    el__props_mail(pb, to, NULL, fr, subj, date, display);
     struct el__item tmpl;
     memset(&tmpl, 0, sizeof(tmpl));
     tmpl.date_ms = now;
