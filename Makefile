@@ -3,6 +3,8 @@
 #   make test   install missing Debian packages, build with ASan+UBSan (clang), run every test
 #   make fuzz   run the libFuzzer targets for FUZZ_SECONDS each (default 60)
 #   make bench  build and run the benchmarks (bench/RESULTS.md says how to read them)
+#   make bench-peers  install wrk, Locust, Tsung (deploy/bench-packages.txt), build, run
+#               bench/peers/run.sh (easload against them; ~15 min; QUICK=1 for a short run)
 #   make test-peers  (root, Debian 12) build, bring up SOGo on loopback, run easload against it
 #               (tests/peers/sogo), tear it down; prints the minutes; not part of `make test`
 BUILD       ?= build
@@ -11,7 +13,7 @@ BENCH_BUILD ?= build-bench
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test test-peers fuzz bench clean
+.PHONY: all deps build demo test test-peers fuzz bench bench-peers clean
 
 all: build
 
@@ -44,6 +46,12 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DEL_BENCH=ON >/dev/null
 	cmake --build $(BENCH_BUILD) -j$(JOBS)
 	./bench/run.sh $(BENCH_BUILD)
+
+bench-peers: deps
+	@./deploy/install-deps.sh deploy/bench-packages.txt
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DEL_BENCH=ON >/dev/null
+	cmake --build $(BENCH_BUILD) -j$(JOBS) --target easload bench_curl_floor
+	./bench/peers/run.sh $(BENCH_BUILD)
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(BENCH_BUILD)

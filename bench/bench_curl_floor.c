@@ -4,15 +4,29 @@
  * address 127.1.x.y per device, 16 KB receive buffer, HTTP/1.1, TCP_NODELAY) but without Lua,
  * WBXML decoding or accounting. bench/engine.sh runs it beside `easload run` and wrk.
  *
- *   bench_curl_floor loop URL N SECONDS   provision N devices BF000000.. (users user1..userN),
+ *   bench_curl_floor loop URL N SECONDS [sync]
+ *                                         provision N devices BF000000.. (users user1..userN),
  *                                         FolderSync once, then send their FolderSync for
  *                                         1 s of warm-up plus SECONDS; prints one line:
  *                                         bench=curl_floor cmd=foldersync conns=N requests=R
  *                                         cpu_s=C us_per_req=U
- *   bench_curl_floor setup URL DEVICE USER PASS BODY_FILE
- *                                         provision one device, FolderSync once, write the
- *                                         steady-state FolderSync body to BODY_FILE and print
- *                                         "POLICY_KEY" (for wrk: bench/engine_wrk.lua)
+ *                                         sync: each device also primes its Inbox (SyncKey 0)
+ *                                         and then sends the engine's d:sync("Inbox",
+ *                                         {window = 50}) body with that key; against `easload
+ *                                         serve --sync-replay` every answer has the same 50
+ *                                         items (cmd=sync)
+ *   bench_curl_floor setup URL DEVICE USER PASS BODY_FILE [sync]
+ *                                         provision one device, FolderSync once (sync: prime
+ *                                         the Inbox too), write the steady-state FolderSync
+ *                                         (Sync) body to BODY_FILE and print "POLICY_KEY" (for
+ *                                         wrk: bench/engine_wrk.lua)
+ *   bench_curl_floor fixed URL N SECONDS CMD BODY_FILE [CA_FILE]
+ *                                         bench/peers: no setup, no policy key (the server runs
+ *                                         with --no-policy); device i (BF00000i, user i+1) sends
+ *                                         Cmd=CMD with the bytes of BODY_FILE in a closed loop
+ *                                         (a Ping body: each connection holds one long poll,
+ *                                         1 KB receive buffer as the engine's Pings); HTTPS
+ *                                         verified against CA_FILE; same output line
  *
  * Setup uses the e2e harness (tests/e2e/srv_harness.h: blocking curl, our WBXML encoder); the
  * measured loop is libuv + libcurl only. Loopback only. Every run is bounded by SECONDS. */
@@ -32,6 +46,18 @@
 #define FS_XML                                                                                     \
     "<FolderHierarchy:FolderSync><FolderHierarchy:SyncKey>%s</FolderHierarchy:SyncKey>"            \
     "</FolderHierarchy:FolderSync>"
+/* core/eas_sync.c's body for d:sync("Inbox", {window = 50}) (14.1: no Class; the Inbox is
+ * collection 1 on easload serve), and its priming form with key 0 */
+#define SYNC0_XML                                                                                  \
+    "<AirSync:Sync><AirSync:Collections><AirSync:Collection><AirSync:SyncKey>0</AirSync:SyncKey>"  \
+    "<AirSync:CollectionId>1</AirSync:CollectionId></AirSync:Collection></AirSync:Collections>"   \
+    "</AirSync:Sync>"
+#define SYNC_XML                                                                                   \
+    "<AirSync:Sync><AirSync:Collections><AirSync:Collection><AirSync:SyncKey>%s</AirSync:SyncKey>" \
+    "<AirSync:CollectionId>1</AirSync:CollectionId><AirSync:GetChanges/>"                         \
+    "<AirSync:WindowSize>50</AirSync:WindowSize><AirSync:Options><AirSyncBase:BodyPreference>"    \
+    "<AirSyncBase:Type>1</AirSyncBase:Type></AirSyncBase:BodyPreference></AirSync:Options>"       \
+    "</AirSync:Collection></AirSync:Collections></AirSync:Sync>"
 
 struct group {
     CURLM *multi;
@@ -171,9 +197,10 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 }
 
 /* Provisions one device and syncs its hierarchy once; key gets the policy key, body the
- * FolderSync it sends from then on (its current hierarchy key). 0 or -1. */
+ * FolderSync it sends from then on (its current hierarchy key); sync: primes the Inbox and
+ * body is the 50-item Sync with its key. 0 or -1. */
 static int setup_device(const char *url, const char *device, const char *user, const char *pass,
-                        char *key, size_t keycap, struct el_buf *body)
+                        char *key, size_t keycap, struct el_buf *body, int sync)
 {
     struct el_srvh h;
     memset(&h, 0, sizeof(h));
@@ -194,9 +221,24 @@ static int setup_device(const char *url, const char *device, const char *user, c
         fprintf(stderr, "bench_curl_floor: FolderSync of %s failed\n", device);
         return -1;
     }
-    snprintf(xml, sizeof(xml), FS_XML, sync_key);
+    char sxml[640];
+    if (sync) {
+        rq.cmd = "Sync";
+        rq.xml = SYNC0_XML;
+        ok = el_srvh_do(&h, &rq, &r) == 0 && r.status == 200 &&
+             el_srvh_text(&r, EL_AS_SYNCKEY, 0, sync_key, sizeof(sync_key)) == 1 &&
+             strcmp(sync_key, "0") != 0;
+        el_srvh_resp_close(&r);
+        if (!ok) {
+            fprintf(stderr, "bench_curl_floor: Sync key 0 of %s failed\n", device);
+            return -1;
+        }
+        snprintf(sxml, sizeof(sxml), SYNC_XML, sync_key);
+    } else {
+        snprintf(sxml, sizeof(sxml), FS_XML, sync_key);
+    }
     el_buf_reset(body);
-    return el_wbxml_from_xml(xml, strlen(xml), body, NULL) == 0 ? 0 : -1;
+    return el_wbxml_from_xml(sxml, strlen(sxml), body, NULL) == 0 ? 0 : -1;
 }
 
 /* End of the warm-up (the loop returns, every transfer goes on) or of the window (no transfer
@@ -214,7 +256,14 @@ static void on_stop(uv_timer_t *t)
     uv_stop(&b->loop);
 }
 
-static int run_loop(const char *url, unsigned n, double seconds)
+/* fixed mode (bench/peers): the command, its body and the CA file; NULL cmd = the engine's
+ * steady-state FolderSync after a per-device setup */
+struct fixed {
+    const char *cmd, *body_file, *ca_file;
+    int sync; /* loop mode: the 50-item Sync instead of the FolderSync */
+};
+
+static int run_loop(const char *url, unsigned n, double seconds, const struct fixed *fx)
 {
     struct bench *b = calloc(1, sizeof(*b));
     b->n = n;
@@ -236,24 +285,40 @@ static int run_loop(const char *url, unsigned n, double seconds)
         curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, (long)GROUP_SIZE + 8);
     }
     int rc = 0;
+    if (fx->cmd) {
+        FILE *f = fopen(fx->body_file, "rb");
+        char tmp[4096];
+        size_t got = f ? fread(tmp, 1, sizeof(tmp), f) : 0;
+        if (f == NULL || got == 0 || el_buf_append(&b->body, tmp, got) != 0) {
+            fprintf(stderr, "bench_curl_floor: cannot read %s\n", fx->body_file);
+            if (f)
+                fclose(f);
+            rc = 1;
+            goto out;
+        }
+        fclose(f);
+    }
     for (unsigned i = 0; i < n; i++) {
         struct conn *c = &b->conns[i];
         char dev[32], user[32], pass[32], key[32], line[200];
         snprintf(dev, sizeof(dev), "BF%06u", i);
         snprintf(user, sizeof(user), "user%u", i + 1);
         snprintf(pass, sizeof(pass), "pass%u", i + 1);
-        if (setup_device(url, dev, user, pass, key, sizeof(key), &b->body) != 0) {
+        if (fx->cmd == NULL &&
+            setup_device(url, dev, user, pass, key, sizeof(key), &b->body, fx->sync) != 0) {
             rc = 1;
             goto out;
         }
         snprintf(c->url, sizeof(c->url),
-                 "%s/Microsoft-Server-ActiveSync?Cmd=FolderSync&User=%s&DeviceId=%s"
+                 "%s/Microsoft-Server-ActiveSync?Cmd=%s&User=%s&DeviceId=%s"
                  "&DeviceType=Android",
-                 url, user, dev);
+                 url, fx->cmd ? fx->cmd : fx->sync ? "Sync" : "FolderSync", user, dev);
         c->headers = curl_slist_append(NULL, "Content-Type: application/vnd.ms-sync.wbxml");
         c->headers = curl_slist_append(c->headers, "MS-ASProtocolVersion: 14.1");
-        snprintf(line, sizeof(line), "X-MS-PolicyKey: %s", key);
-        c->headers = curl_slist_append(c->headers, line);
+        if (fx->cmd == NULL) {
+            snprintf(line, sizeof(line), "X-MS-PolicyKey: %s", key);
+            c->headers = curl_slist_append(c->headers, line);
+        }
         c->headers = curl_slist_append(c->headers, "User-Agent: Android-EAS/14.1 (floor)");
         c->headers = curl_slist_append(c->headers, "Expect:");
         /* a precomputed Basic header, as the engine's devices have */
@@ -271,7 +336,12 @@ static int run_loop(const char *url, unsigned n, double seconds)
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
         curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 16384L);
+        int ping = fx->cmd && strcmp(fx->cmd, "Ping") == 0;
+        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, ping ? 1024L : 16384L);
+        if (fx->ca_file) {
+            curl_easy_setopt(e, CURLOPT_CAINFO, fx->ca_file);
+            curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+        }
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         /* the device's own body (its hierarchy key); the size first: WBXML holds NUL bytes */
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->body.len);
@@ -293,9 +363,9 @@ static int run_loop(const char *url, unsigned n, double seconds)
     uv_timer_start(&b->stop, on_stop, (uint64_t)(seconds * 1000), 0);
     uv_run(&b->loop, UV_RUN_DEFAULT);
     double c1 = cpu_s();
-    printf("bench=curl_floor cmd=foldersync conns=%u requests=%llu errors=%llu cpu_s=%.3f "
+    printf("bench=curl_floor cmd=%s conns=%u requests=%llu errors=%llu cpu_s=%.3f "
            "us_per_req=%.2f\n",
-           n, (unsigned long long)b->window_requests, (unsigned long long)b->errors, c1 - c0,
+           fx->sync ? "sync" : "foldersync", n, (unsigned long long)b->window_requests, (unsigned long long)b->errors, c1 - c0,
            b->window_requests ? (c1 - c0) * 1e6 / (double)b->window_requests : 0.0);
 out:
     for (unsigned i = 0; i < n; i++) {
@@ -324,13 +394,20 @@ int main(int argc, char **argv)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = 2;
-    if (argc == 5 && strcmp(argv[1], "loop") == 0) {
-        rc = run_loop(argv[2], (unsigned)atoi(argv[3]), atof(argv[4]));
-    } else if (argc == 7 && strcmp(argv[1], "setup") == 0) {
+    int sync = argc > 2 && strcmp(argv[argc - 1], "sync") == 0;
+    if (argc == 5 + sync && strcmp(argv[1], "loop") == 0) {
+        rc = run_loop(argv[2], (unsigned)atoi(argv[3]), atof(argv[4]),
+                      &(struct fixed){.sync = sync});
+    } else if ((argc == 7 || argc == 8) && strcmp(argv[1], "fixed") == 0) {
+        struct fixed fx = {argv[5], argv[6], argc == 8 ? argv[7] : NULL, 0};
+        rc = run_loop(argv[2], (unsigned)atoi(argv[3]), atof(argv[4]), &fx);
+    } else if (argc == 7 + sync && strcmp(argv[1], "setup") == 0) {
         struct el_buf body;
         char key[32];
         el_buf_init(&body, 4096);
-        rc = setup_device(argv[2], argv[3], argv[4], argv[5], key, sizeof(key), &body) == 0 ? 0 : 1;
+        rc = setup_device(argv[2], argv[3], argv[4], argv[5], key, sizeof(key), &body, sync) == 0
+                 ? 0
+                 : 1;
         FILE *f = rc == 0 ? fopen(argv[6], "wb") : NULL;
         if (f && fwrite(body.data, 1, body.len, f) == body.len && fclose(f) == 0)
             printf("%s\n", key);
@@ -338,8 +415,9 @@ int main(int argc, char **argv)
             rc = 1;
         el_buf_close(&body);
     } else {
-        fprintf(stderr, "usage: bench_curl_floor loop URL N SECONDS\n"
-                        "       bench_curl_floor setup URL DEVICE USER PASS BODY_FILE\n");
+        fprintf(stderr, "usage: bench_curl_floor loop URL N SECONDS [sync]\n"
+                        "       bench_curl_floor setup URL DEVICE USER PASS BODY_FILE [sync]\n"
+                        "       bench_curl_floor fixed URL N SECONDS CMD BODY_FILE [CA_FILE]\n");
     }
     curl_global_cleanup();
     return rc;

@@ -9,17 +9,30 @@
 #         + libuv loop) sending the same steady-state FolderSync over as many connections
 #   flat  the engine's CPU per FolderSync with 100 busy devices among FLAT_SIZES connected ones
 #         (the others hold Pings)
+#   flatsys  the flat runs again, counting with perf (tracepoints) per request: system calls,
+#         poll() calls (curl's liveness check of idle cached connections), epoll_wait calls,
+#         context switches; counts do not depend on the machine's load as CPU time does
+#         (optional, not in the default sections; needs perf)
+#   flatproc the 100 busy devices alone in the run process while ANOTHER easload run process
+#         holds the N - 100 Pings (bench/engine_idle.lua, users user101..) on the same server:
+#         tells in-process costs of the held devices from server/kernel/machine ones (optional)
+#   sync  as cpu, with the 50-item Sync (bench/engine_sync.lua; `bench_curl_floor loop ... sync`
+#         and wrk replay the same body) against `easload serve --sync-replay --items 60`: every
+#         answer carries the same 50 Inbox items and the same SyncKey
 # CPU = utime + stime of the client process over WINDOW seconds (/proc/PID/stat), requests =
 # the server's count over the same window (GET /stats). One line per figure:
 #   bench=engine_idle mode=https devices=10000 rss_kb=... base_kb=... kb_per_device=...
-# usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat]      (default: all three)
+# usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat] [sync] [flatsys] [flatproc]
+#        (default: mem cpu flat sync)
 # env: MEM_SIZES="1000 10000" MEM_MODES="http https" CPU_CONNS=100 FLAT_SIZES="100 1000 10000"
-#      WINDOW=10 (seconds). Needs: openssl, curl, python3, wrk. Loopback only; every server and
-#      run is bounded (--duration) and stopped by this script.
+#      WINDOW=10 (seconds); FLAT_SPLIT=1: flat with bench/engine_cpu_split.lua (the busy
+#      devices alone in their multi handle, a diagnostic). Needs: openssl, curl, python3, wrk
+#      (perf for flatsys). Loopback only; every server and run is bounded (--duration) and
+#      stopped by this script.
 set -eu
-BUILD=${1:?usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat]}
+BUILD=${1:?usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat] [sync] [flatsys] [flatproc]}
 shift
-SECTIONS=${*:-mem cpu flat}
+SECTIONS=${*:-mem cpu flat sync}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 E=$BUILD/cli/easload
 FLOOR=$BUILD/bench/bench_curl_floor
@@ -31,10 +44,12 @@ WINDOW=${WINDOW:-10}
 TMP=$(mktemp -d /tmp/easload-bench-engine-XXXXXX)
 SRV_PID=
 RUN_PID=
+HOLD_PID=
 HZ=$(getconf CLK_TCK)
 
 cleanup() {
     if [ -n "$RUN_PID" ]; then kill -INT "$RUN_PID" 2>/dev/null || true; fi
+    if [ -n "$HOLD_PID" ]; then kill -INT "$HOLD_PID" 2>/dev/null || true; fi
     if [ -n "$SRV_PID" ]; then kill "$SRV_PID" 2>/dev/null || true; fi
     wait 2>/dev/null || true
     rm -rf "$TMP"
@@ -56,15 +71,18 @@ make_certs() {
         -CAcreateserial -days 2 -extfile "$TMP/leaf.ext" -out "$TMP/srv.pem" >/dev/null 2>&1
 }
 
-# start_server MODE USERS: sets URL and ADMIN (one server thread: the client gets the other core)
+# start_server MODE USERS [ARGS]: sets URL and ADMIN (one server thread: the client gets the other
+# core); ARGS go to easload serve (default: --items 5)
 start_server() {
     if [ "$1" = https ]; then
         listen="--tls-listen 127.0.0.1:0 --cert $TMP/srv.pem --key $TMP/srv.key"
     else
         listen="--listen 127.0.0.1:0"
     fi
+    users=$2; shift 2
+    extra=${*:---items 5}
     # shellcheck disable=SC2086
-    "$E" serve $listen --admin 127.0.0.1:0 --users "$2" --items 5 --workers 1 --duration 900 \
+    "$E" serve $listen --admin 127.0.0.1:0 --users "$users" $extra --workers 1 --duration 900 \
         > "$TMP/srv.out" 2> "$TMP/srv.err" &
     SRV_PID=$!
     i=0
@@ -104,9 +122,9 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # start_run SCENARIO DEVICES RAMP [ARGS]: easload run with one worker, in the background
 start_run() {
-    sc=$1 n=$2 ramp=$3; shift 3
-    "$E" run "$SRC/bench/$sc" --target "$URL" --devices "$n" --ramp "$ramp" --workers 1 \
-        --user-count "$n" --duration 600 --out "$TMP/out" --no-progress --log warn "$@" \
+    r_sc=$1 r_n=$2 r_ramp=$3; shift 3
+    "$E" run "$SRC/bench/$r_sc" --target "$URL" --devices "$r_n" --ramp "$r_ramp" --workers 1 \
+        --user-count "$r_n" --duration 600 --out "$TMP/out" --no-progress --log warn "$@" \
         > "$TMP/run.out" 2> "$TMP/run.err" &
     RUN_PID=$!
 }
@@ -156,10 +174,16 @@ cpu_window() {
 
 us_per_req() { python3 -c "print(round($1*1e6/$HZ/max($2,1),2))"; }
 
-# engine_cpu N: US (per request) and REQS of the engine with N devices, 100 of them busy
+# engine_cpu N [SCENARIO]: US (per request) and REQS of the engine with N devices, 100 of them
+# busy (engine_cpu.lua), or all N busy with engine_sync.lua
 engine_cpu() {
-    start_run engine_cpu.lua "$1" "$(( $1 / 1000 + 2 ))s"
-    wait_stat $(( $1 > 100 ? $1 - 100 : 0 )) http holds_open
+    sc=${2:-engine_cpu.lua} ndev=$1
+    # the split scenario: 100 more devices, which end at once (N connected in all)
+    [ "$sc" = engine_cpu_split.lua ] && [ "$1" -gt 100 ] && ndev=$(( $1 + 100 ))
+    start_run "$sc" "$ndev" "$(( $1 / 1000 + 2 ))s"
+    if [ "$sc" != engine_sync.lua ]; then
+        wait_stat $(( $1 > 100 ? $1 - 100 : 0 )) http holds_open
+    fi
     wait_stat $(( $1 * 3 + 2000 )) http requests
     sleep 2
     cpu_window "$RUN_PID"
@@ -167,16 +191,20 @@ engine_cpu() {
     US=$(us_per_req "$TICKS" "$REQS")
 }
 
-section_cpu() {
+# cpu_compare CMD SCENARIO [SETUP_ARG]: easload, wrk and bench_curl_floor, CMD over CPU_CONNS
+# connections (the server is running)
+cpu_compare() {
+    cmd=$1 sc=$2 arg=${3:-}
     n=$CPU_CONNS
-    start_server http $((n + 10))
-    engine_cpu "$n"
+    engine_cpu "$n" "$sc"
     ours=$US
-    echo "bench=engine_cpu cmd=foldersync conns=$n tool=easload requests=$REQS us_per_req=$US"
+    echo "bench=engine_cpu cmd=$cmd conns=$n tool=easload requests=$REQS us_per_req=$US"
     # wrk: one provisioned device (wrk sends one request on all its connections)
-    key=$("$FLOOR" setup "$URL" WRK000 "user$((n + 1))" "pass$((n + 1))" "$TMP/wrk.wbxml")
+    # shellcheck disable=SC2086
+    key=$("$FLOOR" setup "$URL" WRK000 "user$((n + 1))" "pass$((n + 1))" "$TMP/wrk.wbxml" $arg)
+    wcmd=FolderSync; [ "$cmd" = sync ] && wcmd=Sync
     EL_WRK_BODY=$TMP/wrk.wbxml EL_WRK_DEVICE=WRK000 EL_WRK_USER=user$((n + 1)) \
-        EL_WRK_PASS=pass$((n + 1)) EL_WRK_POLICY=$key \
+        EL_WRK_PASS=pass$((n + 1)) EL_WRK_POLICY=$key EL_WRK_CMD=$wcmd \
         wrk -t1 -c"$n" -d"$((WINDOW + 4))s" -s "$SRC/bench/engine_wrk.lua" "$URL" \
         > "$TMP/wrk.out" 2>&1 &
     RUN_PID=$!
@@ -185,22 +213,79 @@ section_cpu() {
     wait "$RUN_PID" || true
     RUN_PID=
     wrk_us=$(us_per_req "$TICKS" "$REQS")
-    echo "bench=engine_cpu cmd=foldersync conns=$n tool=wrk requests=$REQS us_per_req=$wrk_us"
+    echo "bench=engine_cpu cmd=$cmd conns=$n tool=wrk requests=$REQS us_per_req=$wrk_us"
     if grep -q 'Non-2xx' "$TMP/wrk.out"; then grep 'Non-2xx' "$TMP/wrk.out"; fi
-    line=$("$FLOOR" loop "$URL" "$n" "$WINDOW")
+    # shellcheck disable=SC2086
+    line=$("$FLOOR" loop "$URL" "$n" "$WINDOW" $arg)
     echo "$line"
     floor=$(echo "$line" | sed 's/.*us_per_req=//')
-    echo "bench=engine_cpu cmd=foldersync conns=$n ours=$ours peer=curl_floor theirs=$floor" \
+    echo "bench=engine_cpu cmd=$cmd conns=$n ours=$ours peer=curl_floor theirs=$floor" \
         "ratio=$(python3 -c "print(round($ours/$floor,2))") goal_ratio=1.25 wrk=$wrk_us"
+}
+
+section_cpu() {
+    start_server http $((CPU_CONNS + 10))
+    cpu_compare foldersync engine_cpu.lua
+    stop_server
+}
+
+section_flatsys() {
+    ev=raw_syscalls:sys_enter,syscalls:sys_enter_poll,syscalls:sys_enter_epoll_wait
+    ev=$ev,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,context-switches
+    for n in $FLAT_SIZES; do
+        start_server http $(( n + 100 ))
+        start_run engine_cpu.lua "$n" "$(( n / 1000 + 2 ))s"
+        wait_stat $(( n > 100 ? n - 100 : 0 )) http holds_open
+        wait_stat $(( n * 3 + 2000 )) http requests
+        sleep 2
+        r0=$(stat http requests)
+        perf stat -x, -e "$ev" -p "$RUN_PID" -o "$TMP/perf.txt" -- sleep "$WINDOW" || true
+        r1=$(stat http requests)
+        stop_run
+        stop_server
+        echo "bench=engine_flatsys busy=100 connected=$n requests=$((r1 - r0))" \
+            "$(awk -F, -v r=$((r1 - r0)) '$3 ~ /:|switches/ {
+                 split($3, a, ":"); k = a[length(a)]; sub(/^sys_enter_?/, "", k);
+                 if (k == "") k = "syscalls"; printf "%s_per_req=%.2f ", k, $1 / r }' \
+               "$TMP/perf.txt")"
+    done
+}
+
+section_flatproc() {
+    for n in $FLAT_SIZES; do
+        [ "$n" -le 100 ] && continue
+        start_server http $(( n + 100 ))
+        printf 'user,password\n' > "$TMP/holders.csv"
+        i=101; while [ $i -le "$n" ]; do printf 'user%d,pass%d\n' $i $i; i=$((i + 1)); done \
+            >> "$TMP/holders.csv"
+        "$E" run "$SRC/bench/engine_idle.lua" --target "$URL" --devices $(( n - 100 )) \
+            --ramp "$(( n / 300 + 1 ))s" --workers 1 --users "$TMP/holders.csv" --duration 600 \
+            --out "$TMP/out-holders" --no-progress --log warn > /dev/null 2>&1 &
+        HOLD_PID=$!
+        wait_stat $(( n - 100 )) http holds_open
+        engine_cpu 100
+        kill -INT "$HOLD_PID" 2>/dev/null || true
+        wait "$HOLD_PID" 2>/dev/null || true
+        HOLD_PID=
+        echo "bench=engine_cpu_flatproc cmd=foldersync busy=100 held_by_other_process=$(( n - 100 ))" \
+            "requests=$REQS us_per_req=$US"
+        stop_server
+    done
+}
+
+section_sync() {
+    start_server http $((CPU_CONNS + 10)) --items 60 --sync-replay
+    cpu_compare sync engine_sync.lua sync
     stop_server
 }
 
 section_flat() {
     for n in $FLAT_SIZES; do
-        start_server http "$n"
-        engine_cpu "$n"
+        start_server http $(( n + 100 ))
+        sc=engine_cpu.lua; [ "${FLAT_SPLIT:-0}" = 1 ] && sc=engine_cpu_split.lua
+        engine_cpu "$n" "$sc"
         echo "bench=engine_cpu_flat cmd=foldersync busy=100 connected=$n requests=$REQS" \
-            "us_per_req=$US"
+            "us_per_req=$US scenario=$sc"
         stop_server
     done
 }
@@ -213,6 +298,9 @@ for s in $SECTIONS; do
     mem) section_mem ;;
     cpu) section_cpu ;;
     flat) section_flat ;;
+    sync) section_sync ;;
+    flatsys) section_flatsys ;;
+    flatproc) section_flatproc ;;
     *) echo "unknown section $s" >&2; exit 2 ;;
     esac
 done

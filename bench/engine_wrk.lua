@@ -2,7 +2,8 @@
 -- FolderSync of one provisioned device (wrk sends one request for all its connections, so they
 -- share the device; the server does the same work per request). Environment: EL_WRK_BODY (the
 -- WBXML body, from `bench_curl_floor setup`), EL_WRK_DEVICE, EL_WRK_USER, EL_WRK_PASS,
--- EL_WRK_POLICY.
+-- EL_WRK_POLICY; EL_WRK_CMD (default FolderSync; Sync: the 50-item Sync `bench_curl_floor setup
+-- ... sync` wrote, replayed against `easload serve --sync-replay`).
 local f = assert(io.open(os.getenv("EL_WRK_BODY"), "rb"))
 local body = f:read("*a")
 f:close()
@@ -24,7 +25,8 @@ end
 
 wrk.method = "POST"
 wrk.body = body
-wrk.path = "/Microsoft-Server-ActiveSync?Cmd=FolderSync&User=" .. user .. "&DeviceId=" ..
+wrk.path = "/Microsoft-Server-ActiveSync?Cmd=" .. (os.getenv("EL_WRK_CMD") or "FolderSync") ..
+    "&User=" .. user .. "&DeviceId=" ..
     os.getenv("EL_WRK_DEVICE") .. "&DeviceType=Android"
 wrk.headers["Content-Type"] = "application/vnd.ms-sync.wbxml"
 wrk.headers["MS-ASProtocolVersion"] = "14.1"

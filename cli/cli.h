@@ -39,6 +39,21 @@ struct el_cli_flag {
 int el_cli_parse(const struct el_cli_cmd *cmd, int argc, char **argv,
                  const struct el_cli_flag *flags, const char **pos, int max_pos, int *npos);
 
+/* Every value of a repeatable flag (the parser keeps only the last): "--name V" and
+ * "--name=V" in argv order, into out (borrowed from argv). The count, or -1 when more than cap
+ * (the caller names the flag). */
+int el_cli_collect(int argc, char **argv, const char *name, const char **out, unsigned cap);
+
+/* --auth NAME of run and probe (issue 7): basic, bearer, ntlm, cert -> EL_CLI_AUTH_*; -1 for
+ * another name. */
+enum {
+    EL_CLI_AUTH_BASIC,
+    EL_CLI_AUTH_BEARER,
+    EL_CLI_AUTH_NTLM,
+    EL_CLI_AUTH_CERT
+};
+int el_cli_auth_lookup(const char *name);
+
 /* Reads a whole file ("-" = stdin) into b, capped at b->max. 0 or EL_EIO / EL_ELIMIT with err. */
 int el_cli_read_file(const char *path, struct el_buf *b, struct el_err *err);
 /* Writes n bytes to path ("-" or NULL = stdout). 0 or EL_EIO with err. */

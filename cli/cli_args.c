@@ -92,6 +92,39 @@ int el_cli_parse(const struct el_cli_cmd *cmd, int argc, char **argv,
     return 0;
 }
 
+int el_cli_auth_lookup(const char *name)
+{
+    static const char *const names[] = {[EL_CLI_AUTH_BASIC] = "basic",
+                                        [EL_CLI_AUTH_BEARER] = "bearer",
+                                        [EL_CLI_AUTH_NTLM] = "ntlm",
+                                        [EL_CLI_AUTH_CERT] = "cert"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+int el_cli_collect(int argc, char **argv, const char *name, const char **out, unsigned cap)
+{
+    size_t n = strlen(name);
+    unsigned k = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], name) == 0 && i + 1 < argc)
+            v = argv[++i];
+        else if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')
+            v = argv[i] + n + 1;
+        if (v == NULL)
+            continue;
+        if (k >= cap)
+            return -1;
+        out[k++] = v;
+    }
+    return (int)k;
+}
+
 int el_cli_read_file(const char *path, struct el_buf *b, struct el_err *err)
 {
     int is_stdin = strcmp(path, "-") == 0;

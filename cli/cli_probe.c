@@ -60,6 +60,7 @@ struct probe {
     unsigned heartbeat_s;
     int failed;
     int64_t total_us;
+    const char *auth_label; /* "Basic", "bearer token", "NTLM", "client certificate" */
 };
 
 static int64_t now_us(void)
@@ -296,10 +297,7 @@ static void on_done(void *ctx, const struct el_http_result *r)
                       pr->d.version / 10, pr->d.version % 10);
             step_line("OPTIONS", 1, -1, "commands %s",
                       r->ms_commands[0] ? r->ms_commands : "(none listed)");
-            step_line("auth", 1, -1, "%s accepted for %s",
-                      pr->d.auth_header && strstr(pr->d.auth_header, "Bearer") ? "bearer token"
-                                                                               : "Basic",
-                      pr->d.user);
+            step_line("auth", 1, -1, "%s accepted for %s", pr->auth_label, pr->d.user);
         } else {
             step_line("OPTIONS", -1, pr->total_us,
                       "HTTP %ld without MS-ASProtocolVersions: a proxy or WAF blocks OPTIONS or "
@@ -531,8 +529,9 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
 {
     const char *user = NULL, *password = NULL, *profile = "android-14.1", *ca = NULL;
     const char *resolve = NULL, *heartbeat = NULL, *email = NULL, *ad_port = NULL;
-    const char *token_file = NULL, *client_cert = NULL, *client_key = NULL;
+    const char *token_file = NULL, *client_cert = NULL, *client_key = NULL, *auth = NULL;
     int verbose = 0, no_ping = 0;
+    const char *pr_auth_label = "Basic";
     const struct el_cli_flag flags[] = {
         {"--user", 0, 1, &user, NULL},
         {"--password", 0, 1, &password, NULL},
@@ -547,6 +546,7 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
         {"--token-file", 0, 1, &token_file, NULL},
         {"--client-cert", 0, 1, &client_cert, NULL},
         {"--client-key", 0, 1, &client_key, NULL},
+        {"--auth", 0, 1, &auth, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     const char *pos[1];
@@ -586,6 +586,29 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
         el_cli_error(cmd, "--heartbeat: 1..3540 seconds; --autodiscover-port: 1..65535");
         return EL_EXIT_USAGE;
     }
+    /* --auth (issue 7): basic by default, bearer with --token-file, ntlm through libcurl, cert:
+     * no Authorization, the --client-cert names the user */
+    int mode = token_file ? EL_CLI_AUTH_BEARER : EL_CLI_AUTH_BASIC;
+    if (auth && (mode = el_cli_auth_lookup(auth)) < 0) {
+        el_cli_error(cmd, "--auth: basic, bearer, ntlm or cert (not '%s')", auth);
+        return EL_EXIT_USAGE;
+    }
+    if ((mode == EL_CLI_AUTH_BEARER) != (token_file != NULL) ||
+        (mode == EL_CLI_AUTH_CERT && client_cert == NULL)) {
+        el_cli_error(cmd, "--auth bearer goes with --token-file F, --auth cert with "
+                          "--client-cert F");
+        return EL_EXIT_USAGE;
+    }
+    if (email && (mode == EL_CLI_AUTH_NTLM || mode == EL_CLI_AUTH_CERT)) {
+        el_cli_error(cmd, "--email: probe's Autodiscover step speaks Basic or a bearer token only; "
+                          "give the EAS URL with --auth %s",
+                     auth);
+        return EL_EXIT_USAGE;
+    }
+    pr_auth_label = mode == EL_CLI_AUTH_BEARER ? "bearer token"
+                    : mode == EL_CLI_AUTH_NTLM ? "NTLM"
+                    : mode == EL_CLI_AUTH_CERT ? "client certificate"
+                                               : "Basic";
     int trust_none = ca && strcmp(ca, "none") == 0;
     const char *ca_file = ca && !trust_none && strcmp(ca, "system") != 0 ? ca : NULL;
     char pw[256], token[512];
@@ -595,7 +618,8 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
         return EL_EXIT_USAGE;
     }
     pw[0] = '\0';
-    if (!token_file && read_password(password, pw, sizeof(pw)) != 0) {
+    if ((mode == EL_CLI_AUTH_BASIC || mode == EL_CLI_AUTH_NTLM) &&
+        read_password(password, pw, sizeof(pw)) != 0) {
         el_cli_error(cmd, "no password: give --password, set EASLOAD_PASSWORD or run on a "
                           "terminal");
         return EL_EXIT_USAGE;
@@ -666,6 +690,7 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
         return EL_EXIT_FATAL;
     }
     pr->verbose = verbose;
+    pr->auth_label = pr_auth_label;
     pr->ping = !no_ping;
     pr->heartbeat_s = (unsigned)hb;
     el_buf_init(&pr->body, 1u << 20);
@@ -673,8 +698,8 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
     struct el_http_opts ho = {.ca_file = ca_file, .trust_none = trust_none, .resolve = rs};
     struct el_err err;
     memset(&err, 0, sizeof(err));
-    int rc = el_eas_device_init(&pr->d, p, 0, user, pw, target, &err);
-    OPENSSL_cleanse(pw, sizeof(pw));
+    int rc = el_eas_device_init(&pr->d, p, 0, user, mode == EL_CLI_AUTH_BASIC ? pw : NULL, target,
+                                &err);
     if (rc == 0 && token[0])
         rc = el_eas_device_set_bearer(&pr->d, token, &err);
     OPENSSL_cleanse(token, sizeof(token));
@@ -690,11 +715,15 @@ int el_cli_probe(const struct el_cli_cmd *cmd, int argc, char **argv)
         if (client_cert)
             el_http_conn_set_client_cert(pr->conn, client_cert,
                                          client_key ? client_key : client_cert);
+        if (mode == EL_CLI_AUTH_NTLM)
+            el_http_conn_set_ntlm(pr->conn, user, pw); /* curl keeps its own copy */
+        OPENSSL_cleanse(pw, sizeof(pw));
         start_step(pr, S_OPTIONS);
         uv_run(&pr->loop, UV_RUN_DEFAULT);
         exit_code = pr->failed || pr->step != S_DONE ? EL_EXIT_FAIL : EL_EXIT_OK;
         printf("result: %s\n", exit_code == EL_EXIT_OK ? "ok" : "FAIL");
     } else {
+        OPENSSL_cleanse(pw, sizeof(pw));
         el_cli_error(cmd, "%s", err.msg);
         exit_code = EL_EXIT_FATAL;
     }

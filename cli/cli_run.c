@@ -1,7 +1,8 @@
 /* cli_run.c - `easload run SCENARIO`: loads the scenario once to read scenario{...}, applies
  * the flags over it (flags win), checks the target is loopback unless --allow-remote, builds
- * the users table (CSV or pattern), takes --shard I/N (the slice this process runs) and hands
- * the run to the engine.
+ * the users table (CSV or pattern), takes --shard I/N (the slice this process runs), checks
+ * that each worker can get a file descriptor per device (issue 9) and hands the run to the
+ * engine.
  * Owns: the run's configuration. Uses: cli.h, core/engine.h, lua/ (scenario reading). */
 #include "cli.h"
 
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <lauxlib.h>
 
 #include "engine_int.h"
@@ -24,6 +26,14 @@
 
 #define DEFAULT_USERS 100
 #define SHARDS_MAX    100000
+#define RESOLVE_MAX   16
+
+/* --auth NAME (issue 7): the command line's names are the engine's modes */
+_Static_assert((int)EL_CLI_AUTH_BASIC == (int)EL_ENGINE_AUTH_BASIC &&
+                   (int)EL_CLI_AUTH_BEARER == (int)EL_ENGINE_AUTH_BEARER &&
+                   (int)EL_CLI_AUTH_NTLM == (int)EL_ENGINE_AUTH_NTLM &&
+                   (int)EL_CLI_AUTH_CERT == (int)EL_ENGINE_AUTH_CERT,
+               "--auth names map to the engine's modes");
 
 static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
@@ -59,11 +69,155 @@ static void raise_nofile(void)
     }
 }
 
+/* --var KEY=VALUE, repeatable: KEY is letters, digits, '_', '.', '-'; a KEY given twice is
+ * refused. 0, or -1 after printing the error. */
+static int take_vars(const struct el_cli_cmd *cmd, int argc, char **argv,
+                     struct el_engine_config *c)
+{
+    int n = el_cli_collect(argc, argv, "--var", c->vars, EL_ENGINE_VARS_MAX);
+    if (n < 0) {
+        el_cli_error(cmd, "--var: at most %d", EL_ENGINE_VARS_MAX);
+        return -1;
+    }
+    c->nvars = (unsigned)n;
+    for (unsigned i = 0; i < c->nvars; i++) {
+        const char *v = c->vars[i];
+        size_t k = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+        if (k == 0 || v[k] != '=') {
+            el_cli_error(cmd, "--var '%s': expected KEY=VALUE (KEY: letters, digits, _ . -)", v);
+            return -1;
+        }
+        for (unsigned j = 0; j < i; j++)
+            if (strncmp(c->vars[j], v, k + 1) == 0) {
+                el_cli_error(cmd, "--var: %.*s given twice", (int)k, v);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+/* "HOST:PORT:ADDR": HOST and ADDR not empty, PORT 1..65535. */
+static int resolve_well_formed(const char *s)
+{
+    const char *c1 = strchr(s, ':');
+    if (c1 == NULL || c1 == s)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long port = strtoul(c1 + 1, &end, 10);
+    return errno == 0 && end != c1 + 1 && *end == ':' && end[1] != '\0' && port >= 1 &&
+           port <= 65535;
+}
+
+/* --resolve HOST:PORT:ADDR, repeatable (as curl's): the entries go to every connection; when one
+ * sends the target's host and port to a loopback address, the target counts as loopback.
+ * 0, or -1 after printing the error. */
+static int take_resolves(const struct el_cli_cmd *cmd, int argc, char **argv, const char *target,
+                         struct el_engine_config *c)
+{
+    const char *rs[RESOLVE_MAX];
+    int n = el_cli_collect(argc, argv, "--resolve", rs, RESOLVE_MAX);
+    if (n < 0) {
+        el_cli_error(cmd, "--resolve: at most %d", RESOLVE_MAX);
+        return -1;
+    }
+    struct el_cli_url u;
+    int have_url = target && el_cli_split_url(target, &u) == 0;
+    for (int i = 0; i < n; i++) {
+        char addr[128], url[160];
+        int m = resolve_well_formed(rs[i]) ? 0 : -1;
+        if (m == 0 && have_url)
+            m = el_cli_resolve_addr(rs[i], u.host, u.port, addr, sizeof(addr));
+        if (m < 0) {
+            el_cli_error(cmd, "--resolve '%s': expected HOST:PORT:ADDR", rs[i]);
+            return -1;
+        }
+        if (m == 1) {
+            snprintf(url, sizeof(url), strchr(addr, ':') ? "http://[%s]/" : "http://%s/", addr);
+            c->resolve_loopback = el_engine_url_is_loopback(url);
+        }
+        struct curl_slist *l = curl_slist_append(c->resolve, rs[i]);
+        if (l == NULL) {
+            el_cli_error(cmd, "out of memory");
+            return -1;
+        }
+        c->resolve = l;
+    }
+    return 0;
+}
+
+/* --client-certs DIR: every user's DIR/<user>/cert.pem and key.pem must be readable.
+ * 0, or -1 after naming the first missing file. */
+static int check_client_certs(const struct el_cli_cmd *cmd, const struct el_engine_config *c)
+{
+    for (uint32_t i = 0; i < c->nusers; i++) {
+        static const char *const files[] = {"cert.pem", "key.pem"};
+        for (int f = 0; f < 2; f++) {
+            char path[1400];
+            snprintf(path, sizeof(path), "%s/%s/%s", c->client_cert_dir, c->users[i].name,
+                     files[f]);
+            if (access(path, R_OK) != 0) {
+                el_cli_error(cmd, "--client-certs: %s: %s (user %s)", path, strerror(errno),
+                             c->users[i].name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The configuration's borrowed --resolve list is freed with it. */
+static void config_free(struct el_engine_config *c)
+{
+    curl_slist_free_all(c->resolve);
+    c->resolve = NULL;
+    el_engine_config_close(c);
+    free(c);
+}
+
+/* File descriptors one worker process needs for `devices` devices: one connection each, plus
+ * two per libcurl multi handle (groups of 200 devices), plus the loop, the admin connection,
+ * the output files and the Lua scripts (a generous fixed margin). */
+static unsigned long long fds_needed(uint32_t devices)
+{
+    return (unsigned long long)devices + 2ull * ((devices + 199) / 200) + 64;
+}
+
+/* After raise_nofile: refuses a run whose busiest worker cannot get a descriptor per device,
+ * with one line saying what to do (a run that hits EMFILE half-way would only count network
+ * errors). 0 when it fits. */
+static int check_nofile(const struct el_cli_cmd *cmd, uint32_t devices, unsigned workers)
+{
+    struct rlimit rl;
+    if (workers == 0 || devices == 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+        rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    uint32_t per = (devices + workers - 1) / workers;
+    unsigned long long need = fds_needed(per);
+    if (need <= rl.rlim_cur)
+        return 0;
+    unsigned long long hard = rl.rlim_max == RLIM_INFINITY ? rl.rlim_cur : rl.rlim_max;
+    unsigned long long w = workers;
+    while (w < devices && fds_needed((uint32_t)((devices + w - 1) / w)) > rl.rlim_cur)
+        w++;
+    char hint[80] = "";
+    if (fds_needed((uint32_t)((devices + w - 1) / w)) <= rl.rlim_cur && w <= 256)
+        snprintf(hint, sizeof(hint), "use --workers %llu or ", w);
+    el_cli_error(cmd,
+                 "%u devices in %u worker(s) need ~%llu file descriptors per worker, the %s "
+                 "limit is %llu: %sraise it (ulimit -Hn)",
+                 devices, workers, need, rl.rlim_cur < hard ? "soft" : "hard",
+                 (unsigned long long)rl.rlim_cur, hint);
+    return -1;
+}
+
 /* A scenario that cannot load still leaves results in --out: one script_error. */
 static int load_failed(const struct el_cli_cmd *cmd, struct el_engine_config *c, const char *out,
                        const char *msg)
 {
     el_cli_error(cmd, "%s", msg);
+    curl_slist_free_all(c->resolve);
+    c->resolve = NULL;
     struct el_results *res = NULL;
     if (el_results_new(&res, NULL) == 0) {
         struct timespec ts;
@@ -82,7 +236,8 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
     const char *target = NULL, *devices = NULL, *ramp = NULL, *duration = NULL, *users = NULL;
     const char *pattern = NULL, *user_count = NULL, *out = "results", *workers = NULL;
     const char *ca = NULL, *admin = NULL, *profile = NULL, *seed = NULL, *log = NULL;
-    const char *threshold = NULL, *shard = NULL;
+    const char *threshold = NULL, *shard = NULL, *resolve = NULL, *var = NULL, *auth = NULL;
+    const char *token_file = NULL, *client_certs = NULL;
     int insecure = 0, allow_remote = 0, no_progress = 0;
     const struct el_cli_flag flags[] = {
         {"--target", 't', 1, &target, NULL},
@@ -104,6 +259,11 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
         {"--allow-remote", 0, 0, NULL, &allow_remote},
         {"--no-progress", 0, 0, NULL, &no_progress},
         {"--shard", 0, 1, &shard, NULL},
+        {"--resolve", 0, 1, &resolve, NULL},
+        {"--var", 0, 1, &var, NULL},
+        {"--auth", 0, 1, &auth, NULL},
+        {"--token-file", 0, 1, &token_file, NULL},
+        {"--client-certs", 0, 1, &client_certs, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     const char *pos[1];
@@ -125,11 +285,39 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
         el_cli_error(cmd, "--users and --user-pattern exclude each other");
         return EL_EXIT_USAGE;
     }
+    (void)resolve;
+    (void)var; /* repeatable: gathered below */
+    int auth_mode = token_file ? EL_ENGINE_AUTH_BEARER : EL_ENGINE_AUTH_BASIC;
+    if (auth) {
+        auth_mode = el_cli_auth_lookup(auth);
+        if (auth_mode < 0) {
+            el_cli_error(cmd, "--auth: basic, bearer, ntlm or cert (not '%s')", auth);
+            return EL_EXIT_USAGE;
+        }
+    }
+    if ((auth_mode == EL_ENGINE_AUTH_BEARER) != (token_file != NULL)) {
+        el_cli_error(cmd, "--auth bearer and --token-file F go together (F: the user,token CSV "
+                          "of `easload serve --issue-tokens`)");
+        return EL_EXIT_USAGE;
+    }
+    if (token_file && (users || pattern)) {
+        el_cli_error(cmd, "--token-file names the users: no --users or --user-pattern with it");
+        return EL_EXIT_USAGE;
+    }
+    if (auth_mode == EL_ENGINE_AUTH_CERT && client_certs == NULL) {
+        el_cli_error(cmd, "--auth cert needs --client-certs DIR (DIR/<user>/cert.pem, key.pem)");
+        return EL_EXIT_USAGE;
+    }
 
     struct el_engine_config *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return EL_EXIT_FATAL;
     el_engine_config_init(c);
+    c->auth = auth_mode;
+    if (take_vars(cmd, argc, argv, c) < 0 || take_resolves(cmd, argc, argv, target, c) < 0) {
+        config_free(c);
+        return EL_EXIT_USAGE;
+    }
     snprintf(c->scenario_path, sizeof(c->scenario_path), "%s", pos[0]);
     char tmp[1024];
     snprintf(tmp, sizeof(tmp), "%s", pos[0]);
@@ -147,8 +335,7 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
     struct el_lua_heap heap = {0, (size_t)256 << 20, 0};
     lua_State *L = el_lua_sandbox_new(c, &heap);
     if (L == NULL) {
-        el_engine_config_close(c);
-        free(c);
+        config_free(c);
         return EL_EXIT_FATAL;
     }
     struct el_err err = {0};
@@ -264,11 +451,12 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
             el_cli_error(cmd, "--target: an http:// or https:// URL");
             bad = 1;
         }
-    } else if (!allow_remote && !el_engine_url_is_loopback(target)) {
+    } else if (!allow_remote && !el_engine_url_is_loopback(target) && !c->resolve_loopback) {
         {
             el_cli_error(cmd,
                          "--target %s is not a loopback address; load goes only to "
-                         "127.0.0.1 unless --allow-remote is given",
+                         "127.0.0.1 (or a name --resolve sends there) unless --allow-remote "
+                         "is given",
                          target);
             bad = 1;
         }
@@ -297,9 +485,20 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
     if (ca)
         snprintf(c->ca_file, sizeof(c->ca_file), "%s", ca);
     c->insecure = insecure;
+    if (client_certs) {
+        if (strncmp(c->target, "https://", 8) != 0) {
+            el_cli_error(cmd, "--client-certs: client certificates need an https:// --target");
+            bad = 1;
+        } else if (strlen(client_certs) >= sizeof(c->client_cert_dir)) {
+            el_cli_error(cmd, "--client-certs: path longer than %zu bytes",
+                         sizeof(c->client_cert_dir) - 1);
+            bad = 1;
+        } else {
+            snprintf(c->client_cert_dir, sizeof(c->client_cert_dir), "%s", client_certs);
+        }
+    }
     if (bad) {
-        el_engine_config_close(c);
-        free(c);
+        config_free(c);
         return EL_EXIT_USAGE;
     }
 
@@ -307,11 +506,12 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
     uint32_t count = c->user_count ? c->user_count : DEFAULT_USERS;
     if (user_count && parse_u32(user_count, 1, 10000000, &count) < 0) {
         el_cli_error(cmd, "--user-count: 1..10000000");
-        el_engine_config_close(c);
-        free(c);
+        config_free(c);
         return EL_EXIT_USAGE;
     }
-    if (users) {
+    if (token_file) {
+        rc = el_engine_users_csv(c, token_file, &err);
+    } else if (users) {
         rc = el_engine_users_csv(c, users, &err);
     } else if (pattern) {
         rc = el_engine_users_pattern(c, pattern, count, &err);
@@ -329,14 +529,21 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
     }
     if (rc < 0) {
         el_cli_error(cmd, "users: %s", err.msg);
-        el_engine_config_close(c);
-        free(c);
+        config_free(c);
+        return EL_EXIT_USAGE;
+    }
+    if (c->client_cert_dir[0] && check_client_certs(cmd, c) < 0) {
+        config_free(c);
         return EL_EXIT_USAGE;
     }
     c->progress = no_progress ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
     raise_nofile();
     uint32_t first, end;
     el_engine_shard_range(c, &first, &end);
+    if (check_nofile(cmd, end - first, c->workers < end - first ? c->workers : end - first) < 0) {
+        config_free(c);
+        return EL_EXIT_USAGE;
+    }
     char shard_note[96] = "";
     if (c->shards > 1)
         snprintf(shard_note, sizeof(shard_note), " (shard %u/%u: devices %u..%u)", c->shard,
@@ -348,7 +555,6 @@ int el_cli_run(const struct el_cli_cmd *cmd, int argc, char **argv)
             c->workers < end - first ? c->workers : end - first, (double)c->ramp_us / 1e6,
             (double)c->duration_us / 1e6, c->target);
     int x = el_engine_run(c, out);
-    el_engine_config_close(c);
-    free(c);
+    config_free(c);
     return x;
 }

@@ -111,7 +111,10 @@ struct serve_args {
     const char *users_file;
     const char *tokens_file; /* --issue-tokens (issue 7) */
     const char *client_ca;   /* --client-ca (issue 7) */
+    int ntlm;                /* --ntlm (issue 7) */
     int allow_remote;
+    int no_policy; /* --no-policy (bench/peers) */
+    int sync_replay; /* --sync-replay (bench/engine.sh) */
     unsigned long long n_users, n_seed, n_workers, n_body, n_dur, n_items, n_max_dev, n_quota;
     struct el_srv_limits_config limits;
     const char *const *faults; /* NULL-terminated */
@@ -127,7 +130,7 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
     const char *cert_fixture = NULL, *tokens_file = NULL, *client_ca = NULL;
     const char *max_dev_user = NULL, *max_conc = NULL, *budget = NULL, *retry_after = NULL;
     const char *quota = NULL, *redirect = NULL, *fault = NULL;
-    int allow_remote = 0;
+    int allow_remote = 0, no_policy = 0, sync_replay = 0, ntlm = 0;
     const struct el_cli_flag flags[] = {
         {"--listen", 0, 1, &listen, NULL},
         {"--tls-listen", 0, 1, &tls_listen, NULL},
@@ -137,6 +140,7 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
         {"--cert-fixture", 0, 1, &cert_fixture, NULL},
         {"--issue-tokens", 0, 1, &tokens_file, NULL},
         {"--client-ca", 0, 1, &client_ca, NULL},
+        {"--ntlm", 0, 0, NULL, &ntlm},
         {"--admin", 0, 1, &admin, NULL},
         {"--users", 0, 1, &users, NULL},
         {"--users-file", 0, 1, &users_file, NULL},
@@ -154,6 +158,8 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
         {"--max-body", 0, 1, &max_body, NULL},
         {"--duration", 0, 1, &duration, NULL},
         {"--allow-remote", 0, 0, NULL, &allow_remote},
+        {"--no-policy", 0, 0, NULL, &no_policy},
+        {"--sync-replay", 0, 0, NULL, &sync_replay},
         {NULL, 0, 0, NULL, NULL},
     };
     const char *pos[1];
@@ -229,10 +235,13 @@ int el_cli_serve(const struct el_cli_cmd *cmd, int argc, char **argv)
                               .cert_fixture = cert_fixture,
                               .tokens_file = tokens_file,
                               .client_ca = client_ca,
+                              .ntlm = ntlm,
                               .admin = admin,
                               .users = users,
                               .users_file = users_file,
                               .allow_remote = allow_remote,
+                              .no_policy = no_policy,
+                              .sync_replay = sync_replay,
                               .n_users = n_users,
                               .n_seed = n_seed,
                               .n_workers = n_workers,
@@ -311,6 +320,8 @@ static int serve(const struct el_cli_cmd *cmd, const struct serve_args *a)
     scfg.items_per_folder = (unsigned)n_items;
     scfg.max_devices = (unsigned)n_max_dev;
     scfg.mailbox_quota_bytes = a->n_quota;
+    scfg.no_policy = a->no_policy;
+    scfg.sync_replay = a->sync_replay;
     struct el_srv_state *st = NULL;
     int rc = el_srv_state_new(&scfg, &st, &err);
     if (rc < 0) {
@@ -332,6 +343,7 @@ static int serve(const struct el_cli_cmd *cmd, const struct serve_args *a)
         .seed = n_seed,
         .tokens_file = a->tokens_file,
         .client_ca_file = a->client_ca,
+        .ntlm = a->ntlm,
     };
     struct el_srv_http *h = NULL;
     rc = el_srv_http_start(&hcfg, st, &h, &err);
@@ -362,6 +374,14 @@ static int serve(const struct el_cli_cmd *cmd, const struct serve_args *a)
             printf("easload serve: listening on %s%s\n", prefix[i], url);
     }
     fflush(stdout);
+    /* issue 9: what the descriptor limit allows (stderr: stdout is parsed by tests) */
+    struct rlimit nofile;
+    uint64_t room = el_srv_http_conn_room(h);
+    if (room && getrlimit(RLIMIT_NOFILE, &nofile) == 0)
+        fprintf(stderr,
+                "easload serve: descriptor limit %llu (hard %llu): room for %llu connections\n",
+                (unsigned long long)nofile.rlim_cur, (unsigned long long)nofile.rlim_max,
+                (unsigned long long)room);
 
     wait_for_stop(pfd[0], n_dur);
     el_srv_http_stop(h);

@@ -199,9 +199,9 @@ void el_eas_device_close(struct el_eas_device *d)
     }
     free(d->base_url);
     d->base_url = NULL;
+    el__eas_folders_clear(d);
     free(d->folders);
     d->folders = NULL;
-    d->nfolders = 0;
 }
 
 /* ---- folders ----------------------------------------------------------------------------- */
@@ -276,22 +276,42 @@ const char *el__eas_folder_class(int type)
     }
 }
 
-/* Capacity of the folder array for n entries: powers of two from 16. */
-/* Capacity of the folder table for n folders: a multiple of 4, so the ~370-byte entries of a
- * typical 10-20 folder hierarchy waste at most three per device (issue 5 item 7: bytes per
- * idle device). */
+/* Capacity of the folder table for n folders: a multiple of 4, so a typical 10-20 folder
+ * hierarchy wastes at most three entries per device (issue 5 item 7: bytes per idle device). */
 static unsigned folder_cap(unsigned n)
 {
     return n < 4 ? 4 : (n + 3) & ~3u;
 }
 
-int el__eas_folder_put(struct el_eas_device *d, const struct el_eas_folder *f)
+/* Gives o a new block with f's id, parent and name (the old one is freed). 0 or EL_ENOMEM. */
+static int folder_names(struct el_eas_folder *o, const struct el__eas_folder_in *f)
+{
+    size_t a = strnlen(f->id, sizeof(f->id) - 1) + 1;
+    size_t b = strnlen(f->parent, sizeof(f->parent) - 1) + 1;
+    size_t c = strnlen(f->name, sizeof(f->name) - 1) + 1;
+    char *p = malloc(a + b + c);
+    if (p == NULL)
+        return EL_ENOMEM;
+    memcpy(p, f->id, a - 1);
+    p[a - 1] = '\0';
+    memcpy(p + a, f->parent, b - 1);
+    p[a + b - 1] = '\0';
+    memcpy(p + a + b, f->name, c - 1);
+    p[a + b + c - 1] = '\0';
+    free(o->id);
+    o->id = p;
+    o->parent = p + a;
+    o->name = p + a + b;
+    return 0;
+}
+
+int el__eas_folder_put(struct el_eas_device *d, const struct el__eas_folder_in *f)
 {
     for (unsigned i = 0; i < d->nfolders; i++) {
         struct el_eas_folder *o = &d->folders[i];
         if (strcmp(o->id, f->id) == 0) { /* Update: keep the sync state */
-            memcpy(o->parent, f->parent, sizeof(o->parent));
-            memcpy(o->name, f->name, sizeof(o->name));
+            if (folder_names(o, f) < 0)
+                return EL_ENOMEM;
             o->type = f->type;
             return 0;
         }
@@ -305,11 +325,13 @@ int el__eas_folder_put(struct el_eas_device *d, const struct el_eas_folder *f)
             return EL_ENOMEM;
         d->folders = n;
     }
-    struct el_eas_folder *n = &d->folders[d->nfolders++];
-    *n = *f;
+    struct el_eas_folder *n = &d->folders[d->nfolders];
+    memset(n, 0, sizeof(*n));
+    if (folder_names(n, f) < 0)
+        return EL_ENOMEM;
+    d->nfolders++;
+    n->type = f->type;
     memcpy(n->sync_key, "0", 2);
-    n->items = 0;
-    n->last_item[0] = '\0';
     return 0;
 }
 
@@ -317,6 +339,7 @@ void el__eas_folder_del(struct el_eas_device *d, const char *id)
 {
     for (unsigned i = 0; i < d->nfolders; i++) {
         if (strcmp(d->folders[i].id, id) == 0) {
+            free(d->folders[i].id);
             memmove(&d->folders[i], &d->folders[i + 1],
                     (d->nfolders - i - 1) * sizeof(d->folders[0]));
             d->nfolders--;
@@ -327,6 +350,8 @@ void el__eas_folder_del(struct el_eas_device *d, const char *id)
 
 void el__eas_folders_clear(struct el_eas_device *d)
 {
+    for (unsigned i = 0; i < d->nfolders; i++)
+        free(d->folders[i].id);
     d->nfolders = 0;
 }
 

@@ -27,8 +27,15 @@ struct el__eas_provision_px {
     int policy_status; /* Policy/Status */
     int wipe;          /* 1 RemoteWipe, 2 AccountOnlyRemoteWipe */
 };
+/* A folder as a FolderSync Add/Update carries it (el__eas_folder_put copies it). */
+struct el__eas_folder_in {
+    char id[EL_EAS_ID_MAX];
+    char parent[EL_EAS_ID_MAX];
+    char name[96];
+    int type;
+};
 struct el__eas_folder_px {
-    struct el_eas_folder f; /* the Add/Update being read */
+    struct el__eas_folder_in f; /* the Add/Update being read */
     int status;
     char key[EL_EAS_KEY_MAX];
     int cleared;  /* key-0 answer: the old hierarchy was dropped */
@@ -182,7 +189,7 @@ struct el_eas_folder *el__eas_folder_arg(struct el_eas_device *d, const char *na
 const char *el__eas_folder_class(int type);
 /* Adds or replaces a folder (by id); 0, or EL_ELIMIT past EL__EAS_FOLDERS_MAX. */
 #define EL__EAS_FOLDERS_MAX 4096
-int el__eas_folder_put(struct el_eas_device *d, const struct el_eas_folder *f);
+int el__eas_folder_put(struct el_eas_device *d, const struct el__eas_folder_in *f);
 void el__eas_folder_del(struct el_eas_device *d, const char *id);
 void el__eas_folders_clear(struct el_eas_device *d);
 

@@ -14,6 +14,7 @@
 
 struct el_results;
 struct el_eas_profile;
+struct curl_slist;
 
 /* One user of the target: credentials live here and in the device's precomputed header only;
  * the password is wiped (OPENSSL_cleanse) by el_engine_config_close. */
@@ -37,6 +38,15 @@ struct el_engine_share {
 #define EL_ENGINE_STAGES_MAX     16
 #define EL_ENGINE_SHARES_MAX     8
 #define EL_ENGINE_THRESHOLDS_MAX 32
+#define EL_ENGINE_VARS_MAX       32
+
+/* How devices authenticate (--auth). */
+enum {
+    EL_ENGINE_AUTH_BASIC,  /* Authorization: Basic (the default) */
+    EL_ENGINE_AUTH_BEARER, /* Authorization: Bearer <the user's token> */
+    EL_ENGINE_AUTH_NTLM,   /* NTLM through libcurl (connection-based) */
+    EL_ENGINE_AUTH_CERT,   /* no Authorization: the client certificate names the user */
+};
 
 struct el_engine_config {
     /* scenario (lua_scenario.c fills these from scenario{...}; flags override) */
@@ -61,6 +71,17 @@ struct el_engine_config {
     char admin_url[256]; /* `easload serve` admin API, "" = none */
     char ca_file[512];   /* "" = system store */
     int insecure;
+    /* issue 7: how devices authenticate (EL_ENGINE_AUTH_*; bearer: the users' secret is their
+     * token), the folder of per-user client certificates (DIR/<user>/{cert,key}.pem; "" =
+     * none), CURLOPT_RESOLVE entries (borrowed, outlive the run), whether they send the target
+     * to loopback (then devices bind their own source address, as for a loopback target), and
+     * the scenario's --var KEY=VALUE strings (borrowed from argv; easload.var) */
+    int auth;
+    char client_cert_dir[512];
+    struct curl_slist *resolve;
+    int resolve_loopback;
+    const char *vars[EL_ENGINE_VARS_MAX];
+    unsigned nvars;
     /* users (owned) */
     struct el_engine_user *users;
     uint32_t nusers;
@@ -95,7 +116,8 @@ void el_engine_config_close(struct el_engine_config *c);
 /* Adds a threshold expression (copied). 0 or EL_ELIMIT. */
 int el_engine_config_threshold(struct el_engine_config *c, const char *expr, struct el_err *err);
 
-/* Users: a CSV file with a header line `user,password[,email,...]`, or a pattern
+/* Users: a CSV file with a header line `user,password[,email,...]` (or `user,token`: the
+ * bearer tokens `easload serve --issue-tokens` writes), or a pattern
  * 'user%d:pass%d' expanded for 1..count (only %d and %% are allowed). 0 or EL_EINVAL/EL_EIO. */
 int el_engine_users_csv(struct el_engine_config *c, const char *path, struct el_err *err);
 int el_engine_users_pattern(struct el_engine_config *c, const char *pattern, uint32_t count,

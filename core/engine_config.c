@@ -152,12 +152,15 @@ int el_engine_users_csv(struct el_engine_config *c, const char *path, struct el_
             for (int i = 0; i < nf; i++) {
                 if (fl[i] == 4 && strncmp(fs[i], "user", 4) == 0)
                     ucol = i;
-                else if (fl[i] == 8 && strncmp(fs[i], "password", 8) == 0)
-                    pcol = i;
+                else if ((fl[i] == 8 && strncmp(fs[i], "password", 8) == 0) ||
+                         (fl[i] == 5 && strncmp(fs[i], "token", 5) == 0))
+                    pcol = i; /* token: `easload serve --issue-tokens` CSV (issue 7) */
             }
             if (ucol < 0 || pcol < 0) {
                 rc = EL_ERR(err, EL_EINVAL, EL_NO_OFFSET,
-                            "%s:%u: the header must name the columns user,password", path, lineno);
+                            "%s:%u: the header must name the columns user,password "
+                            "(or user,token)",
+                            path, lineno);
                 goto fail;
             }
             continue;

@@ -103,6 +103,17 @@ static int ensure_conn(struct el__eng_dev *dev, struct el_err *err)
     struct el_http_tls_policy tp;
     el_eas_profile_tls_policy(dev->eas.profile, &tp);
     el_http_conn_set_tls_policy(dev->conn, &tp);
+    /* issue 7: the user's client certificate, NTLM credentials */
+    const struct el_engine_config *c = dev->w->cfg;
+    const struct el_engine_user *u = &c->users[dev->index % c->nusers];
+    if (c->client_cert_dir[0]) {
+        char cert[1100], key[1100];
+        snprintf(cert, sizeof(cert), "%s/%s/cert.pem", c->client_cert_dir, u->name);
+        snprintf(key, sizeof(key), "%s/%s/key.pem", c->client_cert_dir, u->name);
+        el_http_conn_set_client_cert(dev->conn, cert, key);
+    }
+    if (c->auth == EL_ENGINE_AUTH_NTLM)
+        el_http_conn_set_ntlm(dev->conn, u->name, u->password);
     return 0;
 }
 
@@ -133,6 +144,7 @@ static int send_call(struct el__eng_dev *dev, struct el_eas_call *call, struct e
         .body_len = rq->body.len,
         .timeout_ms = timeout_ms,
         .recv_buffer_bytes = recv_buffer,
+        .long_poll = call->cmd == EL_EAS_PING,
     };
     rq->sent_us = el__eng_now_us(w);
     rc = el_http_start(dev->conn, &hr, on_done, dev, err);

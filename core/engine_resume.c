@@ -58,8 +58,17 @@ int el__eng_dev_begin(struct el__eng_dev *dev, int64_t intended_us)
     if (!dev->eas_ready) {
         const struct el_engine_user *u = &c->users[dev->index % c->nusers];
         struct el_err err = {0};
+        /* issue 7: Basic builds its header from the password; bearer sends the user's token
+         * (its secret column); NTLM (libcurl, engine_req.c) and client certificates send no
+         * Authorization of the device's own */
+        int basic = c->auth == EL_ENGINE_AUTH_BASIC;
         int rc = el_eas_device_init(&dev->eas, pick_profile(c, dev->index), dev->index, u->name,
-                                    u->password, c->target, &err);
+                                    basic ? u->password : NULL, c->target, &err);
+        if (rc == 0 && c->auth == EL_ENGINE_AUTH_BEARER) {
+            rc = el_eas_device_set_bearer(&dev->eas, u->password, &err);
+            if (rc < 0)
+                el_eas_device_close(&dev->eas);
+        }
         if (rc < 0) {
             el__eng_log(w, dev->index, EL_LOG_ERROR, "engine", "cannot make the device: %s",
                         err.msg);

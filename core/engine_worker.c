@@ -265,7 +265,8 @@ int el_engine_worker_run(const struct el_engine_config *c, struct el_results *re
     struct el_http_opts ho = {0};
     ho.ca_file = c->ca_file[0] ? c->ca_file : NULL;
     ho.insecure = c->insecure;
-    ho.bind_source = el_engine_url_is_loopback(c->target);
+    ho.bind_source = el_engine_url_is_loopback(c->target) || c->resolve_loopback;
+    ho.resolve = c->resolve;
     if (w->devs == NULL) {
         rc = EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "out of memory for %u devices", n);
         goto fail_loop;

@@ -67,6 +67,10 @@ void el_http_conn_set_tls_policy(struct el_http_conn *c, const struct el_http_tl
  * server asks in the handshake (issue 7). NULL, NULL = none. */
 void el_http_conn_set_client_cert(struct el_http_conn *c, const char *cert_file,
                                   const char *key_file);
+/* NTLM (issue 7): libcurl answers the server's 401 challenges with these credentials (copied
+ * by curl, never logged) and the connection stays authenticated. Callers send no
+ * Authorization header of their own. */
+void el_http_conn_set_ntlm(struct el_http_conn *c, const char *user, const char *password);
 
 struct el_http_req {
     const char *method;          /* "POST", "OPTIONS", "GET" */
@@ -77,6 +81,9 @@ struct el_http_req {
     long timeout_ms;             /* whole request; 0 = none (long polls set their own bound) */
     long recv_buffer_bytes;      /* curl's receive buffer, held while the request runs: long
                                     polls keep it small (1024, curl's minimum); 0 = 16384 */
+    int long_poll;               /* 1 = the answer may be held for minutes (Ping): once the
+                                    body is sent, curl's upload buffer (16 KB per transfer on
+                                    TLS connections) is freed within a second (bench/engine) */
 };
 
 /* Timings are microseconds from the start of the request; -1 when the phase did not happen

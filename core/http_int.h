@@ -33,6 +33,7 @@ struct el__http_group {
     int closing;
     struct el__http_group *kick_next; /* in the loop's kick list (a zero libcurl timeout) */
     int kick_pending;
+    uint64_t actions; /* curl_multi_socket_action calls so far (long polls: see held_after) */
 };
 
 struct el_http_loop {
@@ -48,6 +49,9 @@ struct el_http_loop {
     uv_idle_t *kick;                 /* owned, freed in its close callback: runs the groups whose
                                         libcurl timeout was 0 on the next loop turn */
     struct el__http_group *kicks;    /* those groups */
+    struct el_http_conn *held;       /* long polls whose upload buffer is still to be freed
+                                        (doubly linked through held_prev/held_next) */
+    uv_timer_t *held_timer;          /* owned, freed in its close callback: sweeps held */
     char errbuf[CURL_ERROR_SIZE];    /* scratch for the callback in flight */
 };
 
@@ -68,6 +72,12 @@ struct el_http_conn {
     void *ctx;
     uint64_t bytes_out;
     int running;
+    /* long poll (el_http_req.long_poll) in hl->held until its body is sent */
+    struct el_http_conn *held_prev, *held_next;
+    curl_off_t held_body_len;
+    uint64_t held_after; /* group->actions when it started: until libcurl has run the group once
+                            more, SIZE_UPLOAD_T still counts the previous transfer */
+    int in_held;
 };
 
 /* http_conn.c: builds the result of a finished transfer and runs the callback. */
@@ -78,5 +88,9 @@ void el__http_rbuf_put(struct el_http_loop *hl, struct el__http_rbuf *b);
 int el__http_group_for(struct el_http_loop *hl, uint32_t device_index,
                        struct el__http_group **out);
 void el__http_group_release(struct el__http_group *g);
+/* http_multi.c: puts c in the loop's list of long polls whose upload buffer is to be freed once
+ * their body is sent (checked every 250 ms); takes it out (done, canceled, freed). */
+void el__http_held_add(struct el_http_conn *c);
+void el__http_held_remove(struct el_http_conn *c);
 
 #endif

@@ -2,7 +2,8 @@
  * TIMERFUNCTION with uv_poll and uv_timer), devices grouped ~200 per multi, the response
  * buffer pool and the shared CA store.
  * Owns: groups, their multi handles and timers, per-socket poll contexts, the pool, the store,
- * the idle handle that runs zero libcurl timeouts on the next loop turn.
+ * the idle handle that runs zero libcurl timeouts on the next loop turn, the timer that frees
+ * the upload buffer of held long polls.
  * Completions leave only from drain(), after libcurl has returned (never from inside a curl
  * callback), so a done callback may start the next request at once. */
 #include "http_int.h"
@@ -58,6 +59,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
             flags |= CURL_CSELECT_OUT;
     }
     int running;
+    g->actions++;
     curl_multi_socket_action(g->multi, s->fd, flags, &running);
     drain(g);
 }
@@ -66,6 +68,7 @@ static void on_timer(uv_timer_t *t)
 {
     struct el__http_group *g = t->data;
     int running;
+    g->actions++;
     curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     drain(g);
 }
@@ -118,6 +121,7 @@ static void on_kick(uv_idle_t *idle)
         g->kick_next = NULL;
         g->kick_pending = 0;
         int running;
+        g->actions++;
         curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         drain(g);
         g = next;
@@ -210,6 +214,74 @@ void el__http_group_release(struct el__http_group *g)
     g->nconns--;
 }
 
+/* ---- long polls: curl's upload buffer --------------------------------------------------- *
+ * On a TLS connection curl 7.88 copies each request into a per-transfer upload buffer
+ * (data->state.ulbuf, CURLOPT_UPLOAD_BUFFERSIZE bytes, 16 KB at the least: Curl_buffer_send,
+ * so that OpenSSL sees the same pointer when a write is retried) and frees it only when the
+ * transfer ends (multi_done). A held Ping would keep 16 KB for minutes. Setting
+ * CURLOPT_UPLOAD_BUFFERSIZE frees it (setopt.c: "force a realloc next opportunity"), and that
+ * is safe once every body byte has been written (CURLINFO_SIZE_UPLOAD_T = the body length):
+ * nothing is then pending in the buffer nor in an OpenSSL write retry, and every later use
+ * (the read of the end of the upload, a resend after a 401 or a redirect, the next request)
+ * first calls Curl_get_upload_buffer, which allocates it again. The check runs from a timer,
+ * between libcurl calls, never from inside a curl callback. Bodyless requests are not listed
+ * (nothing tells when their headers are all sent). The counter is read only after libcurl has
+ * run the transfer's group at least once since el_http_start (group->actions). */
+#define EL__HTTP_HELD_SWEEP_MS 250
+
+static void on_held_sweep(uv_timer_t *t)
+{
+    struct el_http_loop *hl = t->data;
+    struct el_http_conn *c = hl->held;
+    while (c != NULL) { /* the last removal stops the timer */
+        struct el_http_conn *next = c->held_next;
+        curl_off_t up = 0;
+        /* only once libcurl has run the group since the start: any socket action runs the
+         * transfers whose timeout expired, and a new one's is 0; its pretransfer step resets the
+         * counter, which until then holds the previous transfer's (it may be as large: without
+         * this check, under valgrind, 83 of 300 Pings kept their buffer) */
+        if (c->group->actions > c->held_after &&
+            curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
+            up >= c->held_body_len) {
+            curl_easy_setopt(c->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+            el__http_held_remove(c);
+        }
+        c = next;
+    }
+}
+
+void el__http_held_add(struct el_http_conn *c)
+{
+    struct el_http_loop *hl = c->hl;
+    if (c->in_held)
+        return;
+    c->in_held = 1;
+    c->held_prev = NULL;
+    c->held_next = hl->held;
+    if (hl->held != NULL)
+        hl->held->held_prev = c;
+    hl->held = c;
+    if (!uv_is_active((uv_handle_t *)hl->held_timer))
+        uv_timer_start(hl->held_timer, on_held_sweep, EL__HTTP_HELD_SWEEP_MS,
+                       EL__HTTP_HELD_SWEEP_MS);
+}
+
+void el__http_held_remove(struct el_http_conn *c)
+{
+    if (!c->in_held)
+        return;
+    if (c->held_prev != NULL)
+        c->held_prev->held_next = c->held_next;
+    else
+        c->hl->held = c->held_next;
+    if (c->held_next != NULL)
+        c->held_next->held_prev = c->held_prev;
+    c->held_prev = c->held_next = NULL;
+    c->in_held = 0;
+    if (c->hl->held == NULL)
+        uv_timer_stop(c->hl->held_timer); /* an idle loop has no active handle of ours */
+}
+
 struct el__http_rbuf *el__http_rbuf_get(struct el_http_loop *hl)
 {
     struct el__http_rbuf *b = hl->free_bufs;
@@ -285,12 +357,17 @@ int el_http_loop_new(uv_loop_t *loop, const struct el_http_opts *opts, struct el
     }
     /* last, so a failure above leaves no handle for the caller's loop to close */
     hl->kick = malloc(sizeof(*hl->kick));
-    if (hl->kick == NULL) {
+    hl->held_timer = malloc(sizeof(*hl->held_timer));
+    if (hl->kick == NULL || hl->held_timer == NULL) {
+        free(hl->kick);
+        free(hl->held_timer);
         rc = EL_ERR(err, EL_ENOMEM, EL_NO_OFFSET, "http: out of memory");
         goto fail;
     }
     uv_idle_init(loop, hl->kick);
     hl->kick->data = hl;
+    uv_timer_init(loop, hl->held_timer);
+    hl->held_timer->data = hl;
     *out = hl;
     return 0;
 fail:
@@ -314,6 +391,9 @@ void el_http_loop_free(struct el_http_loop *hl)
     uv_idle_stop(hl->kick);
     uv_close((uv_handle_t *)hl->kick, on_kick_closed);
     hl->kicks = NULL;
+    uv_timer_stop(hl->held_timer);
+    uv_close((uv_handle_t *)hl->held_timer, on_kick_closed);
+    hl->held = NULL;
     while (hl->free_bufs) {
         struct el__http_rbuf *b = hl->free_bufs;
         hl->free_bufs = b->next;

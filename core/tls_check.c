@@ -7,6 +7,7 @@
  * Owns: the socket, SSL objects and store while it runs. Uses: tls.h, OpenSSL. */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -62,6 +63,10 @@ static void sans_text(X509 *x, char *out, size_t cap)
         } else if (g->type == GEN_IPADD && ASN1_STRING_length(g->d.iPAddress) == 4) {
             const unsigned char *a = ASN1_STRING_get0_data(g->d.iPAddress);
             snprintf(one, sizeof(one), "IP:%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+        } else if (g->type == GEN_IPADD && ASN1_STRING_length(g->d.iPAddress) == 16) {
+            char a6[INET6_ADDRSTRLEN];
+            if (inet_ntop(AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), a6, sizeof(a6)))
+                snprintf(one, sizeof(one), "IP:%s", a6);
         }
         if (one[0] == '\0')
             continue;
@@ -99,6 +104,23 @@ static void cert_info(X509 *x, int sent, time_t now, struct el_tls_cert_info *ci
     ci->is_ca = X509_check_ca(x) > 0;
     ci->sent = sent;
     sans_text(x, ci->sans, sizeof(ci->sans));
+}
+
+/* The address of an IP literal host ("127.0.0.1", "::1", "[::1]") without brackets: 1, or 0
+ * for a DNS name. Names of IP hosts are checked against IP SANs, never as DNS names. */
+static int ip_literal(const char *host, char *out, size_t cap)
+{
+    unsigned char a[16];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        host++;
+        n -= 2;
+    }
+    if (n == 0 || n >= cap)
+        return 0;
+    memcpy(out, host, n);
+    out[n] = '\0';
+    return inet_pton(AF_INET, out, a) == 1 || inet_pton(AF_INET6, out, a) == 1;
 }
 
 static int has_wildcard_san(X509 *x)
@@ -155,7 +177,10 @@ static long verify_once(X509_STORE *st, STACK_OF(X509) * sent, const char *host,
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
     X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_SSL_SERVER);
     X509_VERIFY_PARAM_set_auth_level(vp, level);
-    if (host) {
+    char ip[64];
+    if (host && ip_literal(host, ip, sizeof(ip))) {
+        X509_VERIFY_PARAM_set1_ip_asc(vp, ip);
+    } else if (host) {
         X509_VERIFY_PARAM_set1_host(vp, host, 0);
         X509_VERIFY_PARAM_set_hostflags(vp, no_wildcards ? X509_CHECK_FLAG_NO_WILDCARDS : 0);
     }
@@ -176,8 +201,12 @@ static void judge_names(const struct el_tls_check_opts *o, X509 *leaf, struct el
     for (unsigned i = 0; names[i] && out->nnames < EL_TLS_CHECK_MAX_NAMES; i++) {
         struct el_tls_name_check *n = &out->names[out->nnames++];
         snprintf(n->name, sizeof(n->name), "%s", names[i]);
-        int exact = X509_check_host(leaf, names[i], 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) == 1;
-        int any = exact || X509_check_host(leaf, names[i], 0, 0, NULL) == 1;
+        char ip[64];
+        int is_ip = ip_literal(names[i], ip, sizeof(ip));
+        int exact =
+            is_ip ? X509_check_ip_asc(leaf, ip, 0) == 1
+                  : X509_check_host(leaf, names[i], 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) == 1;
+        int any = exact || (!is_ip && X509_check_host(leaf, names[i], 0, 0, NULL) == 1);
         n->covered = any;
         n->by_wildcard = any && !exact;
     }
@@ -380,7 +409,9 @@ int el_tls_check_run(const struct el_tls_check_opts *o, struct el_tls_check *out
     SSL_set_security_level(ssl, 0);
     SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
     SSL_set_app_data(ssl, out);
-    SSL_set_tlsext_host_name(ssl, o->host);
+    char ip[64];
+    if (o->host && !ip_literal(o->host, ip, sizeof(ip)))
+        SSL_set_tlsext_host_name(ssl, o->host); /* SNI carries names only (RFC 6066 3) */
     SSL_set_fd(ssl, fd);
     int done = SSL_connect(ssl) == 1;
     clock_gettime(CLOCK_MONOTONIC, &t1);

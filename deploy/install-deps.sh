@@ -1,10 +1,12 @@
 #!/bin/sh
-# install-deps.sh - installs the Debian packages of deploy/debian-packages.txt that are missing.
+# install-deps.sh [LIST] - installs the Debian packages of LIST (default
+# deploy/debian-packages.txt; `make bench-peers` passes deploy/bench-packages.txt) that are missing.
 # Only what is missing: a machine that has everything is left alone (no apt-get at all).
 set -eu
 here=$(dirname "$0")
+list=${1:-$here/debian-packages.txt}
 missing=""
-for pkg in $(grep -v '^[[:space:]]*#' "$here/debian-packages.txt"); do
+for pkg in $(grep -v '^[[:space:]]*#' "$list"); do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
     case "$status" in
     *"install ok installed"*) ;;

@@ -1,7 +1,7 @@
 /* lua_admin.c - the `easload` table: calls to the reference server's admin API over HTTP
  * (easload.deliver, easload.wipe, easload.policy; --admin URL) made on the calling device's
  * connection and yielding like any I/O method, plus easload.now_us(), easload.push_subject(),
- * easload.users() and easload.user(i).
+ * easload.users(), easload.user(i) and easload.var(name [, default]) (--var KEY=VALUE).
  * Owns: nothing. Uses: engine_int.h, Lua 5.4. */
 #include "engine_int.h"
 
@@ -197,6 +197,27 @@ static int l_user(lua_State *L)
     return 1;
 }
 
+/* easload.var(name [, default]) -> the VALUE of `--var name=VALUE` (a string), else default
+ * (nil may be the default); without either it raises, naming the flag the run lacks. */
+static int l_var(lua_State *L)
+{
+    size_t n = 0;
+    const char *name = luaL_checklstring(L, 1, &n);
+    const struct el_engine_config *c = config_of(L);
+    for (unsigned i = 0; c && i < c->nvars; i++) {
+        const char *v = c->vars[i];
+        if (strncmp(v, name, n) == 0 && v[n] == '=') {
+            lua_pushstring(L, v + n + 1);
+            return 1;
+        }
+    }
+    if (lua_gettop(L) >= 2) { /* a default, nil included */
+        lua_pushvalue(L, 2);
+        return 1;
+    }
+    return luaL_error(L, "easload.var: this scenario needs --var %s=VALUE", name);
+}
+
 static const luaL_Reg fns[] = {
     {"deliver", l_deliver},
     {"wipe", l_wipe},
@@ -205,6 +226,7 @@ static const luaL_Reg fns[] = {
     {"push_subject", l_push_subject},
     {"users", l_users},
     {"user", l_user},
+    {"var", l_var},
     {NULL, NULL},
 };
 

@@ -16,6 +16,8 @@
 
 #include <lauxlib.h>
 
+#include "tls.h"
+
 #define DEV_MT       "easload.device"
 #define PING_FOLDERS 16
 #define RAW_BODY_MAX (1u << 20)
@@ -89,6 +91,24 @@ static void push_admin_result(lua_State *L, const struct el__eng_req *rq)
     lua_setfield(L, -2, "latency_ms");
 }
 
+/* r.tls: the TLS class of a tls failure (untrusted_root, expired, ...; core/tls.h). The
+ * detail core/eas writes for one starts "TLS <class> 0x<code>: ...". */
+static const char *tls_class_of(const char *detail)
+{
+    char cls[32];
+    if (strncmp(detail, "TLS ", 4) == 0) {
+        size_t n = strcspn(detail + 4, " ");
+        if (n < sizeof(cls)) {
+            memcpy(cls, detail + 4, n);
+            cls[n] = '\0';
+            int k = el_tls_class_lookup(cls);
+            if (k >= 0)
+                return el_tls_class_name(k);
+        }
+    }
+    return el_tls_class_name(EL_TLS_HANDSHAKE_FAILED);
+}
+
 static void push_result(lua_State *L, struct el__eng_dev *dev, const struct el__eng_req *rq)
 {
     lua_createtable(L, 0, 14);
@@ -118,6 +138,8 @@ static void push_result(lua_State *L, struct el__eng_dev *dev, const struct el__
         set_str(L, "detail", c->out.detail);
     if (c->out.cls == EL_EAS_CLASS_THROTTLED)
         set_int(L, "retry_after", c->out.retry_after_s);
+    if (c->out.cls == EL_EAS_CLASS_TLS)
+        set_str(L, "tls", tls_class_of(c->out.detail));
     switch (c->cmd) {
     case EL_EAS_SYNC:
         set_int(L, "added", c->out.added);

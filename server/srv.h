@@ -137,6 +137,15 @@ struct el_srv_config {
      * status 113 MailboxQuotaExceeded (12.1: HTTP 507). Size is el_srv_admin_state_json's
      * mailbox_size_bytes. */
     uint64_t mailbox_quota_bytes;
+    /* --no-policy (bench/peers): no device policy, like servers without one (SOGo): commands
+     * need no X-MS-PolicyKey and never get 142-144/449 (a pending wipe still gets 140);
+     * Provision still works. 0 = the policy is enforced (default). */
+    int no_policy;
+    /* --sync-replay (bench/engine.sh): a Sync with the current key answers its window and
+     * leaves the folder's state as it was, with the same key in the response, so the same
+     * request body gets the same answer again (wrk and a bare curl loop can replay it).
+     * 0 = keys advance (default). */
+    int sync_replay;
 };
 
 /* Creates the state: reads or generates users, generates mailboxes lazily or eagerly (the EAS

@@ -18,6 +18,8 @@ unsigned el__policy_check(struct el__ctx *c)
     const struct el__device *d = c->dev;
     if (d->wipe)
         return 140;
+    if (c->st->no_policy)
+        return 0;
     if ((c->row->flags & EL__CMD_KEY_LOOSE) && (!rq->has_policy_key || rq->policy_key == 0)) {
         if (d->policy_key == 0)
             return 142;

@@ -6,7 +6,8 @@
  * 512) with MoreAvailable, Options/FilterType (SoftDelete for items that fall out of the filter)
  * and airsyncbase:BodyPreference; Wait/HeartbeatInterval bounds (14 + Limit), Status 15 past
  * 300 collections. The Sync cache (empty and Partial requests) and held Syncs are in
- * srv_cmd_sync_hold.c.
+ * srv_cmd_sync_hold.c. --sync-replay (el_srv_config.sync_replay) leaves the state and key as they
+ * were after each answer.
  * Owns: per-request arrays only. Uses: srv_int.h. */
 #include "srv_int.h"
 
@@ -608,7 +609,10 @@ static int sync_collection(struct el__ctx *c, uint32_t node, unsigned *budget)
     *budget -= nsend;
 
     char nk[16];
-    uint32_t new_key = el__new_key(c->st);
+    /* --sync-replay: the answer carries the request's key and the state goes back to it below,
+     * so the same request gets the same window again (bench/engine.sh) */
+    int replay = c->st->sync_replay && !co.retry;
+    uint32_t new_key = replay ? (uint32_t)k : el__new_key(c->st);
     snprintf(nk, sizeof(nk), "%u", new_key);
     coll_head(c, nk, cid, 1, co.cls);
     if (nch > nsend)
@@ -648,6 +652,8 @@ static int sync_collection(struct el__ctx *c, uint32_t node, unsigned *budget)
     /* (without GetChanges the cursor stays, so the client's own edits come back as Changes
      * on its next Sync: harmless, and rare; see NOTES-eas.md) */
     fs->key = new_key;
+    if (replay)
+        el__fstate_rollback(c->st, fs); /* the state committed above, at key k */
     free(ch);
     free(co.resp);
     return rc < 0 ? rc : 0;

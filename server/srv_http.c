@@ -1,19 +1,23 @@
 /* srv_http.c - the HTTP side's lifecycle: h2o configuration, listening sockets (SO_REUSEPORT,
  * made by hand: h2o-notes 7), the TLS context (h2o-notes 6), one thread per worker with its own
- * uv loop and h2o context, an admin thread, the throttling knobs and fault set (issue 8), and
- * the graceful stop.
+ * uv loop and h2o context, an admin thread, the throttling knobs and fault set (issue 8), the
+ * descriptor room and the line logged when accepts run out of descriptors (issue 9), and the
+ * graceful stop.
  * Owns: struct el_srv_http and everything in it (see srv_http_int.h). Uses: h2o, libuv, OpenSSL,
  * srv.h (el_srv_set_wake), srv_http_req.c, srv_http_hold.c, srv_admin_http.c. */
 #include "srv_http_int.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +27,9 @@
 #define EL__SRV_REQ_TIMEOUT_MS (3660u * 1000u) /* longest heartbeat (3540 s) + margin */
 #define EL__SRV_STOP_GRACE_MS  5000u           /* connections still open then are abandoned */
 #define EL__SRV_SCRATCH_MAX    (64u << 20)     /* cap of one response body */
+/* an NTLM connection's entry is refreshed at each request: one held for the longest heartbeat,
+ * then idle until the request timeout, is closed by then (issue 7) */
+#define EL__SRV_NTLM_IDLE_MS (2ull * EL__SRV_REQ_TIMEOUT_MS + 60u * 1000u)
 
 /* ---- sanitizer builds ------------------------------------------------------------------------
  * libh2o 2.2.5 keeps freed pool chunks and socket buffers in per-thread recycle lists
@@ -190,6 +197,9 @@ static int tls_setup(struct el_srv_http *h, struct el_err *err)
         }
         SSL_CTX_set_client_CA_list(ctx, names);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+        int rc = el__srv_certids_new(ctx, &h->certids, err); /* certificate -> user */
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -207,10 +217,65 @@ static void on_conn_closed(uv_handle_t *handle)
         worker_finish(w);
 }
 
+/* Issue 9: descriptors used at start, so the room left for connections can be said. */
+static uint64_t fds_open(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return 0;
+    uint64_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n > 0 ? n - 1 : 0; /* minus the directory's own descriptor */
+}
+
+static uint64_t conn_room_now(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    uint64_t used = fds_open();
+    return rl.rlim_cur > used ? (uint64_t)rl.rlim_cur - used : 1;
+}
+
+static uint64_t conns_open(const struct el_srv_http *h)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; h->workers && i < h->cfg.workers; i++)
+        n += atomic_load_explicit(&h->workers[i].n_conn_open, memory_order_relaxed);
+    return n;
+}
+
+/* Issue 9: out of descriptors, accept fails (libuv then accepts and closes the waiting
+ * connections with its reserve descriptor, so clients see resets): one line every 10 s at most
+ * for the whole process, instead of dropping them silently. */
+static void log_fd_limit(struct el__srv_worker *w, const char *why)
+{
+    struct el_srv_http *h = w->h;
+    uint64_t now = el__srv_mono_ms();
+    uint_fast64_t last = atomic_load_explicit(&h->fdlimit_log_ms, memory_order_relaxed);
+    if (last != 0 && now - last < 10000)
+        return;
+    if (!atomic_compare_exchange_strong(&h->fdlimit_log_ms, &last, now))
+        return;
+    struct rlimit rl;
+    unsigned long long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 0;
+    el__srv_log(h, NULL, w->id, EL__SRV_LOG_WARN, NULL,
+                "accept: %s: %llu connections open, descriptor limit %llu (room for %llu "
+                "connections): new connections are refused until some close; raise ulimit -n "
+                "or split the devices over more server processes",
+                why, (unsigned long long)conns_open(h), lim, (unsigned long long)h->conn_room);
+}
+
 static void on_accept(uv_stream_t *server, int status)
 {
     struct el__srv_listener *lis = H2O_STRUCT_FROM_MEMBER(struct el__srv_listener, tcp, server);
     struct el__srv_worker *w = lis->w;
+    if (status == UV_EMFILE || status == UV_ENFILE)
+        log_fd_limit(w, uv_strerror(status));
     if (status != 0 || w->stopping)
         return;
     uv_tcp_t *conn = malloc(sizeof(*conn));
@@ -234,6 +299,18 @@ static void on_sweep(uv_timer_t *t)
 {
     struct el__srv_worker *w = H2O_STRUCT_FROM_MEMBER(struct el__srv_worker, sweep, t);
     el__srv_hold_sweep(w);
+    uint64_t now = el__srv_mono_ms();
+    if (w->ntlm && now > EL__SRV_NTLM_IDLE_MS) /* idle past that: the connection is closed */
+        el_srv_ntlm_conns_sweep(w->ntlm, now - EL__SRV_NTLM_IDLE_MS);
+    /* libuv's reserve-descriptor trick hides most EMFILEs from on_accept: near the room, try
+     * to take one descriptor */
+    if (w->h->conn_room && w->nlis > 0 && !w->stopping && conns_open(w->h) + 8 >= w->h->conn_room) {
+        int fd = fcntl(w->lis[0].fd, F_DUPFD_CLOEXEC, 0);
+        if (fd >= 0)
+            close(fd);
+        else if (errno == EMFILE || errno == ENFILE)
+            log_fd_limit(w, strerror(errno));
+    }
 }
 
 static void on_walk_shutdown(uv_handle_t *handle, void *arg)
@@ -342,6 +419,8 @@ static int worker_init(struct el_srv_http *h, struct el__srv_worker *w, unsigned
     el_buf_init(&w->scratch, EL__SRV_SCRATCH_MAX);
     if (!admin)
         uv_timer_start(&w->sweep, on_sweep, 1000, 1000);
+    if (!admin && h->cfg.ntlm && (w->ntlm = el_srv_ntlm_conns_new()) == NULL)
+        return EL_ENOMEM;
     return 0;
 }
 
@@ -363,6 +442,8 @@ static void worker_close(struct el__srv_worker *w)
     free(w->wakeq);
     free(w->wake_spare);
     free(w->sweep_arr);
+    el_srv_ntlm_conns_free(w->ntlm);
+    w->ntlm = NULL;
     w->ctx_inited = 0;
 }
 
@@ -529,6 +610,7 @@ int el_srv_http_start(const struct el_srv_http_config *cfg, struct el_srv_state 
         uint16_t port = bound_port(h->admin.lis[0].fd, &addr[2]);
         make_url(h->url[2], sizeof(h->url[2]), "http", &addr[2], port);
     }
+    h->conn_room = conn_room_now(); /* every listener and loop is open, no connection yet */
     el_srv_set_wake(st, el__srv_hold_wake, h);
     for (unsigned i = 0; i < cfg->workers; i++) {
         struct el__srv_worker *w = &h->workers[i];
@@ -623,6 +705,11 @@ void el_srv_http_get_stats(struct el_srv_http *h, struct el_srv_http_stats *out)
         el_srv_faults_counts(h->faults, out->faults);
 }
 
+uint64_t el_srv_http_conn_room(const struct el_srv_http *h)
+{
+    return h->conn_room;
+}
+
 void el_srv_http_free(struct el_srv_http *h)
 {
     if (h == NULL)
@@ -636,6 +723,7 @@ void el_srv_http_free(struct el_srv_http *h)
     h2o_config_dispose(&h->conf);
     h2o_config_dispose(&h->admin_conf);
     SSL_CTX_free(h->ssl_ctx);
+    el__srv_certids_free(h->certids);
     el__srv_tokens_free(h->tokens);
     el_srv_limits_free(h->limits);
     el_srv_faults_free(h->faults);

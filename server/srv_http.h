@@ -34,6 +34,9 @@ struct el_srv_http_config {
     /* Issue 7: require a client certificate issued by this CA (PEM) in the TLS handshake; a
      * client without one fails the handshake. NULL = none asked. */
     const char *client_ca_file;
+    /* Issue 7: also accept NTLM (NTLMv2, srv_ntlm.h): 401s offer "WWW-Authenticate: NTLM"
+     * besides Basic and an authenticated connection keeps its user. 0 = off. */
+    int ntlm;
 };
 
 /* Counters summed over all workers (read while running, so approximate across threads). */
@@ -74,6 +77,11 @@ const char *el_srv_http_url(const struct el_srv_http *h, int which);
 void el_srv_http_stop(struct el_srv_http *h);
 
 void el_srv_http_get_stats(struct el_srv_http *h, struct el_srv_http_stats *out);
+
+/* Issue 9: how many connections the descriptor limit (RLIMIT_NOFILE) leaves room for once the
+ * server is listening (0 = unlimited). Past it, accepts fail with EMFILE: the server logs one
+ * line about it every 10 s at most and goes on serving the connections it has. */
+uint64_t el_srv_http_conn_room(const struct el_srv_http *h);
 
 /* Stops (if still running) and frees. NULL does nothing. */
 void el_srv_http_free(struct el_srv_http *h);

@@ -29,6 +29,7 @@
 #include "error.h"
 #include "srv.h"
 #include "srv_http.h"
+#include "srv_ntlm.h"
 
 /* ---- request line: the two query forms ([MS-ASHTTP] 2.2.1.1.1), no h2o needed ------------- */
 
@@ -162,6 +163,8 @@ struct el__srv_worker {
     int forced;            /* stop gave up waiting for connections */
     struct el_buf scratch; /* response bodies, reused by every request */
     struct el__srv_lograte lograte;
+    struct el_srv_ntlm_conns *ntlm; /* owned; NTLM-authenticated connections (issue 7), NULL
+                                       without --ntlm */
     /* parked polls (loop thread only) */
     struct el__srv_hold *holds;
     struct el__srv_hold **sweep_arr; /* owned; grows to the most holds seen */
@@ -190,6 +193,8 @@ struct el_srv_http {
     SSL_CTX *ssl_ctx;                  /* owned; NULL without --tls-listen */
     struct el__srv_tokens *tokens;     /* owned; bearer tokens (issue 7), NULL without
                                           --issue-tokens */
+    struct el__srv_certids *certids;   /* owned; client certificate -> user (issue 7), NULL
+                                          without --client-ca */
     struct el__srv_worker *workers;    /* owned array of cfg.workers */
     struct el__srv_worker admin;       /* used when cfg.admin is set */
     int has_admin;
@@ -205,6 +210,11 @@ struct el_srv_http {
     pthread_mutex_t owner_mu;
     struct el_srv_watch **orphans; /* owned array */
     size_t norphans, orphans_cap;
+    /* Issue 9: descriptors left for connections once everything else is open (RLIMIT_NOFILE
+     * minus the fds open at start; 0 = no limit), and the time of the last "descriptor limit"
+     * line (one per 10 s for the whole process). */
+    uint64_t conn_room;
+    atomic_uint_fast64_t fdlimit_log_ms;
 };
 
 /* srv_tokens.c (issue 7): bearer tokens issued at start, one per user, written as CSV. */
@@ -215,6 +225,16 @@ int el__srv_tokens_issue(struct el_srv_state *st, const char *file, struct el__s
 const struct el_srv_user *el__srv_tokens_auth(const struct el__srv_tokens *t,
                                               struct el_srv_state *st, const char *v, size_t len);
 void el__srv_tokens_free(struct el__srv_tokens *t);
+
+/* srv_http_cert.c (issue 7): the user a connection's verified client certificate names (the
+ * local part of its first email SAN, else its CN), recorded at the handshake. */
+struct el__srv_certids;
+/* Installs the handshake callback on ctx (its app data). 0 or EL_ENOMEM. */
+int el__srv_certids_new(SSL_CTX *ctx, struct el__srv_certids **out, struct el_err *err);
+void el__srv_certids_free(struct el__srv_certids *ids);
+/* 1 with the name in user when req's connection presented a verified certificate naming one;
+ * 0 otherwise (plain HTTP, no certificate, no name). */
+int el__srv_cert_user(struct el__srv_certids *ids, h2o_req_t *req, char *user, size_t cap);
 
 /* srv_autodiscover.c (issue 7): registers the Autodiscover POX paths on the EAS host; call
  * before the "/" path (h2o takes the first registered path that matches). */

@@ -1,7 +1,8 @@
-/* srv_http_req.c - the EAS endpoint on h2o: path, Basic auth, OPTIONS, query forms, version,
- * policy key and Content-Type checks, the throttling knobs (451 redirect, 503 for concurrency
- * and budget: srv_limits.h) and the fault draw (srv_fault.h), then el_srv_handle() and the
- * response (or a park, or a delay: srv_http_fault.c).
+/* srv_http_req.c - the EAS endpoint on h2o: path, auth (Basic, Bearer, client certificate,
+ * NTLM), OPTIONS, query forms, version, policy key and Content-Type checks, the throttling knobs
+ * (451 redirect, 503 for concurrency and budget: srv_limits.h) and the fault draw
+ * (srv_fault.h), then el_srv_handle() and the response (or a park, or a delay:
+ * srv_http_fault.c).
  * Owns: nothing per request outside h2o's request pool; response bodies are built in the
  * worker's scratch buffer and copied into the pool by h2o_send_inline. Uses: srv.h, h2o. */
 #include "srv_http_int.h"
@@ -11,6 +12,8 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #define EL__SRV_ENDPOINT       "/Microsoft-Server-ActiveSync"
 #define EL__SRV_VERSIONS       "2.5,12.0,12.1,14.0,14.1,16.0,16.1"
@@ -122,6 +125,9 @@ static int reject(struct el__srv_worker *w, h2o_req_t *req, int status,
     memset(&rs, 0, sizeof(rs));
     rs.http_status = status;
     if (status == 401) {
+        if (w->ntlm) /* --ntlm: offered first, as IIS lists it */
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE,
+                           "WWW-Authenticate", H2O_STRLIT("NTLM"));
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE,
                        "WWW-Authenticate", H2O_STRLIT("Basic realm=\"easload\""));
     }
@@ -133,11 +139,22 @@ static int reject(struct el__srv_worker *w, h2o_req_t *req, int status,
     return 0;
 }
 
-static const struct el_srv_user *authenticate(struct el__srv_worker *w, h2o_req_t *req)
+/* The request's user: from Authorization (Basic, or Bearer with --issue-tokens), else from the
+ * connection's verified client certificate (--client-ca; *cert_unknown set when it names a user
+ * the server does not have). NULL when neither names a known user. */
+static const struct el_srv_user *authenticate(struct el__srv_worker *w, h2o_req_t *req,
+                                              int *cert_unknown)
 {
+    *cert_unknown = 0;
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i < 0)
-        return NULL;
+    if (i < 0) {
+        char name[256];
+        if (!el__srv_cert_user(w->h->certids, req, name, sizeof(name)))
+            return NULL;
+        const struct el_srv_user *u = el_srv_user_find(w->h->st, name);
+        *cert_unknown = u == NULL;
+        return u;
+    }
     const h2o_iovec_t *v = &req->headers.entries[i].value;
     if (w->h->tokens && v->len > 7 && strncasecmp(v->base, "Bearer ", 7) == 0)
         return el__srv_tokens_auth(w->h->tokens, w->h->st, v->base, v->len); /* issue 7 */
@@ -149,6 +166,115 @@ static const struct el_srv_user *authenticate(struct el__srv_worker *w, h2o_req_
         u = el_srv_auth(w->h->st, buf, ulen, pass, plen);
     OPENSSL_cleanse(buf, sizeof(buf));
     return u;
+}
+
+/* The user of table index i (NTLM keeps indexes). */
+static const struct el_srv_user *user_at(struct el_srv_state *st, uint32_t i)
+{
+    const char *name = i < el_srv_user_count(st) ? el_srv_user_name(st, i) : NULL;
+    return name ? el_srv_user_find(st, name) : NULL;
+}
+
+/* The user an NTLM AUTHENTICATE names: as sent, else in lower case (Windows names are not case
+ * sensitive; the server's are lower case). */
+static const struct el_srv_user *ntlm_user(struct el_srv_state *st, const char *name)
+{
+    const struct el_srv_user *u = el_srv_user_find(st, name);
+    if (u != NULL)
+        return u;
+    char low[256];
+    size_t n = strlen(name);
+    if (n >= sizeof(low))
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+    return el_srv_user_find(st, low);
+}
+
+/* 401 with "WWW-Authenticate: NTLM <CHALLENGE_MESSAGE>" (the connection stays open). */
+static int ntlm_challenge(struct el__srv_worker *w, h2o_req_t *req, const uint8_t challenge[8])
+{
+    uint8_t msg[512];
+    long n = el_srv_ntlm_challenge(challenge, "EASLOAD", "EASLOAD-SERVE", msg, sizeof(msg));
+    if (n < 0)
+        return -1;
+    size_t cap = 5 + 4 * (((size_t)n + 2) / 3) + 1;
+    char *v = h2o_mem_alloc_pool(&req->pool, cap);
+    memcpy(v, "NTLM ", 5);
+    int len = EVP_EncodeBlock((unsigned char *)v + 5, msg, (int)n);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, "WWW-Authenticate", v,
+                   5 + (size_t)len);
+    struct el_srv_response rs;
+    memset(&rs, 0, sizeof(rs));
+    rs.http_status = 401;
+    el__srv_send(w, req, &rs);
+    return 0;
+}
+
+/* NTLM (--ntlm, srv_ntlm.h): "Authorization: NTLM" with a NEGOTIATE gets 401 and a fresh
+ * CHALLENGE for this connection; an AUTHENTICATE is verified against that challenge and the
+ * connection (h2o's id, never reused) remembers its user; a request without Authorization on
+ * an authenticated connection is that user's. Messages and hashes are never logged.
+ * 1: answered (the caller returns); 0: go on, *user set when NTLM named the user. */
+static int ntlm_step(struct el__srv_worker *w, h2o_req_t *req, const struct el__srv_query *q,
+                     const struct el_srv_user **user)
+{
+    *user = NULL;
+    uint64_t id = req->conn->id;
+    uint64_t now = el__srv_mono_ms();
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0) {
+        struct el_srv_ntlm_conn *c = el_srv_ntlm_conn_find(w->ntlm, id);
+        if (c != NULL && c->state == EL_SRV_NTLM_AUTHENTICATED) {
+            c->used_ms = now;
+            *user = user_at(w->h->st, c->user);
+        }
+        return 0;
+    }
+    const h2o_iovec_t *v = &req->headers.entries[i].value;
+    if (v->len < 5 || strncasecmp(v->base, "NTLM ", 5) != 0)
+        return 0; /* Basic or Bearer: the usual path */
+    uint8_t msg[EL_SRV_NTLM_MSG_MAX];
+    long n = el__srv_base64_decode(v->base + 5, v->len - 5, msg, sizeof(msg));
+    int type = n > 0 ? el_srv_ntlm_type(msg, (size_t)n) : 0;
+    struct el_srv_ntlm_conn *c = el_srv_ntlm_conn_find(w->ntlm, id);
+    int rc = 1;
+    if (type == 1) {
+        c = el_srv_ntlm_conn_get(w->ntlm, id);
+        if (c == NULL) {
+            reject(w, req, 503, q, "NTLM: too many connections in the handshake");
+        } else {
+            c->state = EL_SRV_NTLM_CHALLENGED;
+            c->used_ms = now;
+            if (RAND_bytes(c->challenge, sizeof(c->challenge)) != 1 ||
+                ntlm_challenge(w, req, c->challenge) < 0) {
+                el_srv_ntlm_conn_drop(w->ntlm, id);
+                reject(w, req, 500, q, "NTLM: cannot make a challenge");
+            }
+        }
+    } else if (type == 3 && c != NULL && c->state == EL_SRV_NTLM_CHALLENGED) {
+        struct el_srv_ntlm_auth a;
+        const struct el_srv_user *u = NULL;
+        if (el_srv_ntlm_parse_auth(msg, (size_t)n, &a) == 0)
+            u = ntlm_user(w->h->st, a.user);
+        if (u != NULL && el_srv_ntlm_verify(&a, c->challenge, u->password)) {
+            c->state = EL_SRV_NTLM_AUTHENTICATED;
+            c->user = u->index;
+            c->used_ms = now;
+            *user = u;
+            rc = 0;
+        } else {
+            el_srv_ntlm_conn_drop(w->ntlm, id);
+            reject(w, req, 401, q, "bad NTLM credentials");
+        }
+    } else {
+        if (c != NULL)
+            el_srv_ntlm_conn_drop(w->ntlm, id);
+        reject(w, req, 401, q,
+               type == 3 ? "NTLM AUTHENTICATE without a challenge" : "malformed NTLM message");
+    }
+    OPENSSL_cleanse(msg, sizeof(msg));
+    return rc;
 }
 
 static int header_value(h2o_req_t *req, const char *lname, size_t n, h2o_iovec_t *out)
@@ -343,7 +469,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (plen != sizeof(EL__SRV_ENDPOINT) - 1 ||
         memcmp(req->input.path.base, EL__SRV_ENDPOINT, plen) != 0)
         return reject(w, req, 404, &q, "not an EAS path");
-    const struct el_srv_user *user = authenticate(w, req);
+    int cert_unknown = 0;
+    const struct el_srv_user *user = NULL;
+    if (w->ntlm && ntlm_step(w, req, &q, &user))
+        return 0;
+    if (user == NULL)
+        user = authenticate(w, req, &cert_unknown);
+    if (user == NULL && cert_unknown)
+        return reject(w, req, 403, &q, "the client certificate names no user of this server");
     if (user == NULL) {
         int has = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1) >= 0;
         return reject(w, req, 401, &q, has ? "bad credentials" : "no credentials");

@@ -277,6 +277,8 @@ struct el_srv_state {
     unsigned policy_version;
     unsigned max_devices; /* 0 = no limit */
     uint64_t quota_bytes; /* mailbox quota, 0 = none (issue 8) */
+    int no_policy;        /* --no-policy: el__policy_check passes every key (bench/peers) */
+    int sync_replay;      /* --sync-replay: a Sync leaves the folder state and key as they were */
     int64_t base_ms;      /* wall clock at start: generated dates are relative to it */
     uint32_t key_counter; /* last sync/policy key handed out */
     el_srv_wake_fn *wake;

@@ -518,6 +518,8 @@ int el_srv_state_new(const struct el_srv_config *cfg, struct el_srv_state **out,
     st->policy_version = cfg->policy_version ? cfg->policy_version : 1;
     st->max_devices = cfg->max_devices;
     st->quota_bytes = cfg->mailbox_quota_bytes;
+    st->no_policy = cfg->no_policy;
+    st->sync_replay = cfg->sync_replay;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* whole minutes: generated dates differ between runs only by the start minute */

@@ -1,6 +1,7 @@
 /* test_lua_sandbox.c - lua/lua_sandbox.c: only the allowed libraries are there, load takes text
  * only, require reaches the scenario's folder and lua/easload/ and nothing else, the count hook
- * stops an endless loop, the heap cap turns into a memory error, and the state closes clean. */
+ * stops an endless loop, the heap cap turns into a memory error, easload.var reads --var, and
+ * the state closes clean. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -135,6 +136,29 @@ static void the_heap_cap_is_a_memory_error(void **state)
     assert_int_equal(run(f, "assert(1 + 1 == 2)\n", &err), 0);
 }
 
+/* easload.var (issue 7): --var KEY=VALUE strings of the configuration, a default, or an error
+ * naming the flag; a key is matched whole (no prefix match) */
+static void vars_come_from_the_configuration(void **state)
+{
+    struct fx *f = *state;
+    f->c.vars[0] = "fixture=wildcard";
+    f->c.vars[1] = "n=3";
+    f->c.vars[2] = "empty=";
+    f->c.nvars = 3;
+    struct el_err err = {0};
+    int rc = run(f,
+                 "assert(easload.var('fixture') == 'wildcard')\n"
+                 "assert(easload.var('n', '9') == '3')\n"
+                 "assert(easload.var('empty') == '')\n"
+                 "assert(easload.var('fix', 'd') == 'd')\n"
+                 "assert(easload.var('missing', nil) == nil)\n",
+                 &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(run(f, "local x = easload.var('missing')\n", &err), EL_EINVAL);
+    assert_non_null(strstr(err.msg, "needs --var missing=VALUE"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +168,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(errors_name_file_and_line, setup, teardown),
         cmocka_unit_test_setup_teardown(an_endless_loop_is_stopped, setup, teardown),
         cmocka_unit_test_setup_teardown(the_heap_cap_is_a_memory_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(vars_come_from_the_configuration, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -161,6 +161,35 @@ static void commands_without_a_valid_key_get_449_in_121(void **state)
     t_close(&t);
 }
 
+/* --no-policy (bench/peers): no key needed in 14.1 nor 12.1, a wrong key passes too; a
+ * pending wipe still gets 140 */
+static void no_policy_lets_commands_through_without_a_key(void **state)
+{
+    (void)state;
+    struct el_srv_config cfg = {.nusers = 1, .seed = 5, .items_per_folder = 5, .no_policy = 1};
+    struct el_srv_state *st;
+    assert_int_equal(el_srv_state_new(&cfg, &st, NULL), 0);
+    struct t_srv t;
+    t_attach(&t, st, "user1", "pass1", "Dev1", 141);
+    t.send_key = 0;
+    t_foldersync(&t, "0");
+    assert_int_equal(fs_status(&t), 1);
+    t.send_key = 1;
+    t.policy_key = 12345;
+    t_foldersync(&t, "0");
+    assert_int_equal(fs_status(&t), 1);
+    t.send_key = 0;
+    t.version = 121;
+    t_foldersync(&t, "0");
+    assert_int_equal(fs_status(&t), 1);
+    t.version = 141;
+    assert_int_equal(el_srv_admin_wipe(st, "user1", "Dev1", 0, NULL), 0);
+    t_foldersync(&t, "0");
+    assert_int_equal(fs_status(&t), 140);
+    t_detach(&t);
+    el_srv_state_free(st);
+}
+
 static void a_policy_bump_asks_for_reprovisioning_with_143(void **state)
 {
     (void)state;
@@ -457,6 +486,7 @@ int main(void)
         cmocka_unit_test(provision_ack_of_a_wrong_key_gets_policy_status_5),
         cmocka_unit_test(commands_without_a_valid_key_get_142_or_144_in_14x),
         cmocka_unit_test(commands_without_a_valid_key_get_449_in_121),
+        cmocka_unit_test(no_policy_lets_commands_through_without_a_key),
         cmocka_unit_test(a_policy_bump_asks_for_reprovisioning_with_143),
         cmocka_unit_test(remote_wipe_flow_ends_with_the_partnership_dropped),
         cmocka_unit_test(remote_wipe_in_121_is_449_then_remotewipe),
