@@ -34,6 +34,7 @@ BUILD=${1:?usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat] [sync] [flatsys] 
 shift
 SECTIONS=${*:-mem cpu flat sync}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$SRC/bench/certs.sh"
 E=$BUILD/cli/easload
 FLOOR=$BUILD/bench/bench_curl_floor
 MEM_SIZES=${MEM_SIZES:-1000 10000}
@@ -57,19 +58,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# Root -> leaf for 127.0.0.1 (EC P-256), as tests/e2e/srv_harness.c makes them.
-make_certs() {
-    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n%s\n%s\n' \
-        'extendedKeyUsage=serverAuth' 'subjectAltName=IP:127.0.0.1' > "$TMP/leaf.ext"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$TMP/ca.key" -out "$TMP/ca.pem" -days 2 -subj /CN=easload-bench-root \
-        -addext basicConstraints=critical,CA:TRUE \
-        -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/srv.key" \
-        -out "$TMP/srv.csr" -subj /CN=127.0.0.1 >/dev/null 2>&1
-    openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
-        -CAcreateserial -days 2 -extfile "$TMP/leaf.ext" -out "$TMP/srv.pem" >/dev/null 2>&1
-}
+# Root -> leaf for 127.0.0.1 (bench/certs.sh)
+make_certs() { bench_make_certs "$TMP" IP:127.0.0.1 easload-bench-root; }
 
 # start_server MODE USERS [ARGS]: sets URL and ADMIN (one server thread: the client gets the other
 # core); ARGS go to easload serve (default: --items 5)

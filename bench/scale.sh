@@ -37,6 +37,7 @@ BUILD=${1:?usage: bench/scale.sh BUILD_DIR [http|https]...}
 shift
 MODES=${*:-http https}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$SRC/bench/certs.sh"
 E=$BUILD/cli/easload
 DEVICES=${DEVICES:-20000}
 RAMP=${RAMP:-60s}
@@ -76,19 +77,10 @@ cleanup() {
 trap 'cleanup; exit 130' INT TERM
 trap cleanup EXIT
 
-# Root -> leaf for 127.0.0.1..127.0.0.SHARDS (EC P-256, as bench/engine.sh)
+# Root -> leaf for 127.0.0.1..127.0.0.SHARDS (bench/certs.sh)
 make_certs() {
     san=$(python3 -c "import sys;print(','.join('IP:127.0.0.%d'%(i+1) for i in range(int(sys.argv[1]))))" "$SHARDS")
-    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n%s\n%s\n' \
-        'extendedKeyUsage=serverAuth' "subjectAltName=$san" > "$OUT/leaf.ext"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$OUT/ca.key" -out "$OUT/ca.pem" -days 2 -subj /CN=easload-scale-root \
-        -addext basicConstraints=critical,CA:TRUE \
-        -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$OUT/srv.key" \
-        -out "$OUT/srv.csr" -subj /CN=127.0.0.1 >/dev/null 2>&1
-    openssl x509 -req -in "$OUT/srv.csr" -CA "$OUT/ca.pem" -CAkey "$OUT/ca.key" \
-        -CAcreateserial -days 2 -extfile "$OUT/leaf.ext" -out "$OUT/srv.pem" >/dev/null 2>&1
+    bench_make_certs "$OUT" "$san" easload-scale-root
 }
 
 # start_servers MODE: one server per shard; sets SRV_PIDS, and D/url.K, D/admin.K

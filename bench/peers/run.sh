@@ -35,6 +35,7 @@ set -eu
 BUILD=${1:-build-bench}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
+. "$SRC/bench/certs.sh"
 E=$BUILD/cli/easload
 FLOOR=$BUILD/bench/bench_curl_floor
 PY=/usr/bin/python3
@@ -108,19 +109,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 say() { echo "$*" | tee -a "$OUT"; }
 
-# Root -> leaf for 127.0.0.1 (EC P-256), as bench/engine.sh makes them.
-make_certs() {
-    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n%s\n%s\n' \
-        'extendedKeyUsage=serverAuth' 'subjectAltName=IP:127.0.0.1' > "$TMP/leaf.ext"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$TMP/ca.key" -out "$TMP/ca.pem" -days 2 -subj /CN=easload-bench-root \
-        -addext basicConstraints=critical,CA:TRUE \
-        -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/srv.key" \
-        -out "$TMP/srv.csr" -subj /CN=127.0.0.1 >/dev/null 2>&1
-    openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
-        -CAcreateserial -days 2 -extfile "$TMP/leaf.ext" -out "$TMP/srv.pem" >/dev/null 2>&1
-}
+# Root -> leaf for 127.0.0.1 (bench/certs.sh)
+make_certs() { bench_make_certs "$TMP" IP:127.0.0.1 easload-bench-root; }
 
 # The bodies: FolderSync SyncKey 0 (13 bytes) and Ping of folder 1 (the Inbox), heartbeat 3000
 make_bodies() {

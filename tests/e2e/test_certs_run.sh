@@ -15,41 +15,15 @@ E=$1
 SRC=$2
 CASE=$3
 T=$(mktemp -d /tmp/easload-certsrun-XXXXXX)
-FAILS=0
-PIDS=""
 PROFILES="android-14.1 ios-16.1 outlook-16.1 wm-12.1"
-
-fail() {
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
-
-cleanup() {
-    for p in $PIDS; do
-        kill "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
 "$E" certs make "$T/certs" --clients 16 > /dev/null || { echo "certs make failed" >&2; exit 1; }
 
 # start_server NAME [EXTRA-ARGS]: serve on ephemeral loopback ports, sets HTTP_PORT, TLS_PORT
 start_server() {
-    "$E" serve --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --users 16 --workers 1 ${2:-} \
-        > "$T/$1.out" 2> "$T/$1.log" &
-    PIDS="$PIDS $!"
-    i=0
-    while [ $i -lt 300 ]; do
-        c=$(grep -c 'listening on' "$T/$1.out" 2>/dev/null)
-        [ "${c:-0}" -ge 2 ] && break
-        sleep 0.1
-        i=$((i + 1))
-    done
-    HTTP_PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/$1.out")
-    TLS_PORT=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\).*|\1|p' "$T/$1.out")
-    [ -n "$HTTP_PORT" ] && [ -n "$TLS_PORT" ] || { echo "serve did not start" >&2; exit 1; }
+    # shellcheck disable=SC2086
+    serve_bg "$1" --users 16 --workers 1 ${2:-}
 }
 
 # run_certs OUT WANT-EXIT [RUN-ARGS...]: certs.lua against owa.example.com on TLS_PORT

@@ -13,22 +13,7 @@ E=$1
 CASE=$2
 T=$(mktemp -d /tmp/easload-probe-XXXXXX)
 PW='Pr0be-S3cret-xyzzy'
-FAILS=0
-PIDS=""
-
-fail() {
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
-
-cleanup() {
-    for p in $PIDS; do
-        kill "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
 printf 'user,password,email\nprobeuser,%s,probeuser@example.com\nuser1,%s-1,user1@example.com\n' \
     "$PW" "$PW" > "$T/users.csv"
@@ -39,20 +24,9 @@ printf 'user,password,email\nprobeuser,%s,probeuser@example.com\nuser1,%s-1,user
 start_server() {
     fix="--cert-fixture $T/certs/$2"
     [ "$2" = - ] && fix=""   # -: the chain comes in EXTRA-ARGS (--cert, --key)
-    "$E" serve --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 $fix \
-        --users-file "$T/users.csv" --workers 1 --issue-tokens "$T/tokens-$1.csv" ${3:-} \
-        > "$T/$1.out" 2> "$T/$1.log" &
-    PIDS="$PIDS $!"
-    i=0
-    while [ $i -lt 300 ]; do
-        c=$(cat "$T/$1.out" 2>/dev/null | grep -c 'listening on')
-        [ "${c:-0}" -ge 2 ] && break
-        sleep 0.1
-        i=$((i + 1))
-    done
-    HTTP_PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/$1.out")
-    TLS_PORT=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\).*|\1|p' "$T/$1.out")
-    [ -n "$HTTP_PORT" ] && [ -n "$TLS_PORT" ] || { echo "serve did not start" >&2; exit 1; }
+    # shellcheck disable=SC2086
+    serve_bg "$1" $fix --users-file "$T/users.csv" --workers 1 --issue-tokens "$T/tokens-$1.csv" \
+        ${3:-}
 }
 
 # expect_exit WANT OUTFILE CMD...: runs CMD with output to OUTFILE
