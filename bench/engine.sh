@@ -26,7 +26,8 @@
 #        (default: mem cpu flat sync)
 # env: MEM_SIZES="1000 10000" MEM_MODES="http https" CPU_CONNS=100 FLAT_SIZES="100 1000 10000"
 #      WINDOW=10 (seconds); FLAT_SPLIT=1: flat with bench/engine_cpu_split.lua (the busy
-#      devices alone in their multi handle, a diagnostic). Needs: openssl, curl, python3, wrk
+#      devices alone in their multi handle, a diagnostic); SRV_WORKERS=1 (easload serve's threads).
+#      Needs: openssl, curl, python3, wrk
 #      (perf for flatsys). Loopback only; every server and run is bounded (--duration) and
 #      stopped by this script.
 set -eu
@@ -42,6 +43,7 @@ MEM_MODES=${MEM_MODES:-http https}
 CPU_CONNS=${CPU_CONNS:-100}
 FLAT_SIZES=${FLAT_SIZES:-100 1000 10000}
 WINDOW=${WINDOW:-10}
+SRV_WORKERS=${SRV_WORKERS:-1}
 TMP=$(mktemp -d /tmp/easload-bench-engine-XXXXXX)
 SRV_PID=
 RUN_PID=
@@ -72,7 +74,7 @@ start_server() {
     users=$2; shift 2
     extra=${*:---items 5}
     # shellcheck disable=SC2086
-    "$E" serve $listen --admin 127.0.0.1:0 --users "$users" $extra --workers 1 --duration 900 \
+    "$E" serve $listen --admin 127.0.0.1:0 --users "$users" $extra --workers "$SRV_WORKERS" --duration 900 \
         > "$TMP/srv.out" 2> "$TMP/srv.err" &
     SRV_PID=$!
     i=0

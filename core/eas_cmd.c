@@ -21,17 +21,18 @@ const struct el__eas_cmd_row el__eas_cmds[EL_EAS_CMD_COUNT] = {
     [EL_EAS_FOLDERSYNC] = {"FolderSync", EL_FH_FOLDERSYNC, 0, el__eas_foldersync_build,
                            el__eas_foldersync_begin, el__eas_foldersync_event,
                            el__eas_foldersync_finish},
-    [EL_EAS_SYNC] = {"Sync", EL_AS_SYNC, EL__EAS_EMPTY_OK, el__eas_sync_build, el__eas_sync_begin,
-                     el__eas_sync_event, el__eas_sync_finish},
+    [EL_EAS_SYNC] = {"Sync", EL_AS_SYNC, EL__EAS_EMPTY_OK | EL__EAS_ONE_PASS, el__eas_sync_build,
+                     el__eas_sync_begin, el__eas_sync_event, el__eas_sync_finish},
     [EL_EAS_GETITEMESTIMATE] = {"GetItemEstimate", EL_GIE_GETITEMESTIMATE, 0,
                                 el__eas_estimate_build, NULL, el__eas_estimate_event,
                                 el__eas_generic_finish},
     [EL_EAS_PING] = {"Ping", EL_PING_PING, 0, el__eas_ping_build, NULL, el__eas_ping_event,
                      el__eas_ping_finish},
-    [EL_EAS_SEARCH] = {"Search", EL_SEARCH_SEARCH, 0, el__eas_search_build, NULL,
+    [EL_EAS_SEARCH] = {"Search", EL_SEARCH_SEARCH, EL__EAS_ONE_PASS, el__eas_search_build, NULL,
                        el__eas_search_event, el__eas_generic_finish},
-    [EL_EAS_ITEMOPERATIONS] = {"ItemOperations", EL_IO_ITEMOPERATIONS, 0, el__eas_itemops_build,
-                               NULL, el__eas_itemops_event, el__eas_generic_finish},
+    [EL_EAS_ITEMOPERATIONS] = {"ItemOperations", EL_IO_ITEMOPERATIONS, EL__EAS_ONE_PASS,
+                               el__eas_itemops_build, NULL, el__eas_itemops_event,
+                               el__eas_generic_finish},
     [EL_EAS_SENDMAIL] = {"SendMail", EL_CM_SENDMAIL, EL__EAS_EMPTY_OK, el__eas_sendmail_build, NULL,
                          el__eas_generic_event, el__eas_generic_finish},
     [EL_EAS_SMARTREPLY] = {"SmartReply", EL_CM_SMARTREPLY, EL__EAS_EMPTY_OK,
@@ -264,6 +265,14 @@ static void options_parse(struct el_eas_device *d, struct el_eas_call *c,
     }
 }
 
+/* A malformed body: what a one-pass handler wrote into call->out goes (the HTTP status stays). */
+static void wipe_out(struct el_eas_call *call)
+{
+    long http_status = call->out.http_status;
+    memset(&call->out, 0, sizeof(call->out));
+    call->out.http_status = http_status;
+}
+
 int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call, const struct el_http_result *hr)
 {
     memset(&call->out, 0, sizeof(call->out));
@@ -287,21 +296,28 @@ int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call, const struct
         return 0;
     }
 
-    /* Pass 1: the whole body must be one well-formed document with the expected root, so the
-     * handlers below never apply half a response. */
     struct el_wbxml_decoder dec;
     struct el_wbxml_ev ev;
     struct el_err err;
+    struct el__eas_px px;
+    memset(&px, 0, sizeof(px));
+    px.d = d;
+    px.c = call;
+    px.dec = &dec;
+    int one_pass = (row->flags & EL__EAS_ONE_PASS) != 0;
+    /* Pass 1 (one_pass: the only pass, with the handler's events): the whole body must be one
+     * well-formed document with the expected root, so no handler applies half a response. */
     int rc = el_wbxml_decoder_init(&dec, hr->body, hr->body_len, 0, &err);
+    if (one_pass && rc == 0 && row->begin != NULL)
+        row->begin(&px);
     int first = 1;
     while (rc == 0) {
         rc = el_wbxml_next(&dec, &ev, &err);
-        if (rc == 0)
-            break;
-        if (rc < 0)
+        if (rc <= 0)
             break;
         if (first && row->root != 0 && ev.tag != row->root) {
             const char *got = el_wbxml_tag_name(ev.tag);
+            wipe_out(call);
             call->out.cls = EL_EAS_CLASS_MALFORMED;
             snprintf(call->out.detail, sizeof(call->out.detail),
                      "byte %zu: root <%s>, expected <%s>", ev.offset, got ? got : "?",
@@ -309,20 +325,20 @@ int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call, const struct
             return 0;
         }
         first = 0;
+        if (one_pass)
+            row->on_event(&px, &ev);
         rc = 0;
     }
     if (rc < 0) { /* the decoder's message: "byte N: ..." */
+        wipe_out(call);
         call->out.cls = EL_EAS_CLASS_MALFORMED;
         el__eas_strlcpy(call->out.detail, err.msg, sizeof(call->out.detail));
         return 0;
     }
+    if (one_pass)
+        return row->finish(&px);
 
-    /* Pass 2: the command's handler. */
-    struct el__eas_px px;
-    memset(&px, 0, sizeof(px));
-    px.d = d;
-    px.c = call;
-    px.dec = &dec;
+    /* Pass 2: the handler of a command whose events change the device (FolderSync, Ping...). */
     el_wbxml_decoder_init(&dec, hr->body, hr->body_len, 0, NULL);
     if (row->begin != NULL)
         row->begin(&px);

@@ -79,6 +79,9 @@ struct el__eas_px {
 
 #define EL__EAS_EMPTY_OK 1u /* an empty 200 body is success (SendMail family, Sync, RAW) */
 #define EL__EAS_NO_BODY  2u /* no WBXML in the response is read at all (OPTIONS) */
+#define EL__EAS_ONE_PASS 4u /* the handler's event step writes only call->out and its px, never
+                             * the device: one decoding pass; on a malformed body the partial
+                             * out is wiped and finish is not called (Sync, Search, ...) */
 
 struct el__eas_cmd_row {
     const char *name; /* Cmd= in the URL, and the result name */

@@ -1253,6 +1253,51 @@ static void truncated_and_garbage_bodies_are_malformed_with_an_offset(void **sta
     assert_non_null(strstr(c.out.detail, "byte 4: root <Sync>, expected <FolderSync>"));
 }
 
+/* Sync is parsed in one pass (EL__EAS_ONE_PASS): a body cut anywhere leaves neither the folder
+ * state nor the counts, push stamps or MoreAvailable the events saw before the cut. */
+static void truncated_sync_applies_nothing_and_reports_nothing(void **state)
+{
+    struct fx *f = *state;
+    give_folders(f);
+    struct el_eas_call c;
+    call_init(&c, EL_EAS_SYNC);
+    c.in.folder = "Inbox";
+    struct el_eas_folder *inbox = el_eas_device_folder(&f->d, "Inbox");
+    snprintf(inbox->sync_key, sizeof(inbox->sync_key), "%s", "s1");
+    struct el_wbxml_encoder *e = resp(f);
+    sync_response_begin(e, "s2", 1);
+    el_wbxml_empty(e, EL_AS_MOREAVAILABLE);
+    el_wbxml_start(e, EL_AS_COMMANDS);
+    mail_add(e, "5:1", "easload-push:1700000000123456");
+    mail_add(e, "5:2", "Lunch?");
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    assert_int_equal(el_wbxml_encoder_finish(e, NULL), 0);
+    for (size_t n = 1; n < f->resp.len; n++) {
+        struct el_http_result r = result(200, f->resp.data, n);
+        assert_int_equal(el_eas_parse(&f->d, &c, &r), 0);
+        assert_int_equal(c.out.cls, EL_EAS_CLASS_MALFORMED);
+        assert_non_null(strstr(c.out.detail, "byte "));
+        assert_int_equal(c.out.http_status, 200);
+        assert_int_equal(c.out.added, 0);
+        assert_int_equal(c.out.npushed, 0);
+        assert_int_equal(c.out.more, 0);
+        assert_string_equal(inbox->sync_key, "s1");
+        assert_string_equal(inbox->last_item, "");
+    }
+    /* the whole body: applied (the control) */
+    struct el_http_result r = result(200, f->resp.data, f->resp.len);
+    assert_int_equal(el_eas_parse(&f->d, &c, &r), 0);
+    assert_int_equal(c.out.cls, EL_EAS_CLASS_OK);
+    assert_int_equal(c.out.added, 2);
+    assert_int_equal(c.out.npushed, 1);
+    assert_int_equal(c.out.more, 1);
+    assert_string_equal(inbox->sync_key, "s2");
+    assert_string_equal(inbox->last_item, "5:2");
+}
+
 /* Responses for the mutation run: each a valid answer to its command. */
 static size_t sample(struct fx *f, int which, struct el_eas_call *c)
 {
@@ -1768,6 +1813,7 @@ int main(void)
         T(redirect_451_moves_the_base_url),
         T(transport_failures_and_http_errors_are_classified),
         T(truncated_and_garbage_bodies_are_malformed_with_an_offset),
+        T(truncated_sync_applies_nothing_and_reports_nothing),
         T(random_mutations_never_crash_the_parser),
         T(search_mailbox_and_gal),
         T(itemoperations_fetches_the_remembered_item),
