@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "run_harness.h"
 #include "srv_harness.h"
 
 #ifndef EL_SRC_DIR
@@ -27,27 +28,12 @@
 static int failures;
 static int with_progress; /* run_start_at leaves out --no-progress: plain lines on stderr */
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: FAIL: %s: ", __FILE__, __LINE__, #cond);                       \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-struct run {
-    char out[256];     /* --out DIR */
-    char errfile[300]; /* stderr of easload run */
-    int status;        /* exit code, or -1 killed by a signal */
-    json_t *res;       /* results.json, NULL if unreadable */
-};
+#define jnum(...) el_runh_num(-1, __VA_ARGS__)
 
 /* Starts `easload run SCENARIO --target TARGET --out h->dir/OUT ARGS...`; TARGET NULL = the
  * server's plain URL (else its https URL), OUT NULL = "out". Returns the pid (stderr to
  * r->errfile, OUT.err). */
-static pid_t run_start_at(struct el_srvh *h, struct run *r, const char *target, const char *out,
+static pid_t run_start_at(struct el_srvh *h, struct el_runh *r, const char *target, const char *out,
                           const char *scenario, const char **extra)
 {
     if (out == NULL)
@@ -74,76 +60,18 @@ static pid_t run_start_at(struct el_srvh *h, struct run *r, const char *target, 
     for (int i = 0; extra && extra[i] && n < 62; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *f = freopen(r->errfile, "w", stderr);
-        (void)f;
-        if (freopen("/dev/null", "w", stdout) == NULL)
-            _exit(127);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
+    return el_runh_spawn(argv, r);
 }
 
-static pid_t run_start(struct el_srvh *h, struct run *r, const char *scenario, const char **extra)
+static pid_t run_start(struct el_srvh *h, struct el_runh *r, const char *scenario,
+                       const char **extra)
 {
     return run_start_at(h, r, NULL, NULL, scenario, extra);
 }
 
-static void run_wait(pid_t pid, struct run *r)
+static void run_sync(struct el_srvh *h, struct el_runh *r, const char *scenario, const char **extra)
 {
-    int st;
-    waitpid(pid, &st, 0);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    char path[300];
-    snprintf(path, sizeof(path), "%s/results.json", r->out);
-    json_error_t je;
-    r->res = json_load_file(path, 0, &je);
-    if (r->res == NULL)
-        fprintf(stderr, "results.json: %s (line %d)\n", je.text, je.line);
-    if (r->status != 0 && r->status != 1) {
-        char *log = NULL;
-        FILE *f = fopen(r->errfile, "r");
-        if (f) {
-            char buf[4096];
-            size_t k = fread(buf, 1, sizeof(buf) - 1, f);
-            buf[k] = '\0';
-            fclose(f);
-            fprintf(stderr, "easload run exited %d; stderr:\n%s\n", r->status, buf);
-        }
-        free(log);
-    }
-}
-
-static void run_sync(struct el_srvh *h, struct run *r, const char *scenario, const char **extra)
-{
-    run_wait(run_start(h, r, scenario, extra), r);
-}
-
-/* Integer at a path of object keys ("commands", "sync", "requests", NULL); -1 when absent. */
-static long long jnum(json_t *root, ...)
-{
-    va_list ap;
-    va_start(ap, root);
-    json_t *v = root;
-    const char *k;
-    while (v && (k = va_arg(ap, const char *)) != NULL)
-        v = json_object_get(v, k);
-    va_end(ap);
-    if (v == NULL)
-        return -1;
-    if (json_is_integer(v))
-        return json_integer_value(v);
-    if (json_is_real(v))
-        return (long long)json_real_value(v);
-    if (json_is_true(v))
-        return 1;
-    if (json_is_false(v))
-        return 0;
-    return -1;
+    el_runh_wait(run_start(h, r, scenario, extra), r);
 }
 
 static int file_has(const char *path, const char *needle)
@@ -195,7 +123,7 @@ static void shipped(const char *name, const char *devices, const char *cmd, int 
     snprintf(path, sizeof(path), "scenarios/%s.lua", name);
     const char *extra[] = {"--devices", devices, "--ramp",       "1s", "--duration", "4s",
                            "--workers", "1",     "--user-count", "30", NULL};
-    struct run r;
+    struct el_runh r;
     run_sync(&h, &r, path, extra);
     CHECK(r.status == 0, "%s: exit %d", name, r.status);
     CHECK(r.res != NULL, "%s: no results.json", name);
@@ -224,7 +152,7 @@ static void case_api(void)
         return;
     }
     const char *extra[] = {"--workers", "1", "--user-count", "4", NULL};
-    struct run r;
+    struct el_runh r;
     run_sync(&h, &r, "tests/e2e/scenarios/api.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     if (r.res) {
@@ -255,7 +183,7 @@ static void case_script_error(void)
         return;
     }
     const char *extra[] = {"--workers", "1", "--user-count", "6", NULL};
-    struct run r;
+    struct el_runh r;
     run_sync(&h, &r, "tests/e2e/scenarios/script_error.lua", extra);
     CHECK(r.status == 0, "exit %d (a script error is counted, not fatal)", r.status);
     CHECK(file_has(r.errfile, "script_error.lua:9:"), "no file:line in the error line");
@@ -280,7 +208,7 @@ static void case_syntax_error(void)
         failures++;
         return;
     }
-    struct run r;
+    struct el_runh r;
     run_sync(&h, &r, "tests/e2e/scenarios/syntax_error.lua", NULL);
     CHECK(r.status == 2, "exit %d, expected 2", r.status);
     CHECK(file_has(r.errfile, "syntax_error.lua:5:"), "no file:line for the syntax error");
@@ -301,14 +229,14 @@ static void case_sigint(const char *workers)
         return;
     }
     const char *extra[] = {"--workers", workers, "--user-count", "12", NULL};
-    struct run r;
+    struct el_runh r;
     pid_t pid = run_start(&h, &r, "tests/e2e/scenarios/forever.lua", extra);
     /* wait until the devices are working, then Ctrl-C */
     el_srvh_wait_stat(&h, "http", "connections", 12);
     while (el_srvh_stat(&h, "http", "requests") < 60)
         usleep(20000);
     kill(pid, SIGINT);
-    run_wait(pid, &r);
+    el_runh_wait(pid, &r);
     CHECK(r.status == 0, "exit %d after SIGINT", r.status);
     CHECK(r.res != NULL, "results.json missing or not valid JSON after SIGINT");
     if (r.res) {
@@ -334,7 +262,7 @@ static void case_users_and_connections(void)
     }
     const char *extra[] = {"--devices", "12",           "--duration", "2s", "--workers",
                            "1",         "--user-count", "3",          NULL};
-    struct run r;
+    struct el_runh r;
     run_sync(&h, &r, "tests/e2e/scenarios/forever.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     CHECK(el_srvh_stat(&h, "eas", "devices") == 12, "server saw %lld devices",
@@ -365,7 +293,7 @@ static void case_workers(void)
     }
     const char *extra[] = {"--devices", "10",           "--ramp", "1s", "--workers",
                            "2",         "--user-count", "10",     NULL};
-    struct run r;
+    struct el_runh r;
     run_sync(&h, &r, "scenarios/provision.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     if (r.res) {
@@ -389,7 +317,7 @@ static void case_wipe(void)
         return;
     }
     const char *extra[] = {"--workers", "1", "--user-count", "2", NULL};
-    struct run r;
+    struct el_runh r;
     run_sync(&h, &r, "tests/e2e/scenarios/wipe.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     if (r.res) {
@@ -436,7 +364,7 @@ static int make_wrong_root(const struct el_srvh *h, char *path, size_t cap)
 }
 
 /* Every request of the run failed with class tls, counted under counter `tls_counter`. */
-static void all_tls(const struct run *r, const char *what, long long expect,
+static void all_tls(const struct el_runh *r, const char *what, long long expect,
                     const char *tls_counter)
 {
     CHECK(r->status == 0 || r->status == 1, "%s: exit %d (a TLS failure is counted, not fatal)",
@@ -467,7 +395,7 @@ static void case_tls(void)
     }
     const char *extra[] = {"--devices",    "6", "--workers", "2", "--ca", h.ca_file,
                            "--user-count", "6", NULL};
-    struct run r;
+    struct el_runh r;
     run_sync(&h, &r, "tests/e2e/scenarios/fixed.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     if (r.res) {
@@ -498,10 +426,10 @@ static void case_ping_tls(void)
         failures++;
         return;
     }
-    const char *extra[] = {"--devices",    "10", "--ramp",    "1s", "--duration", "5s",
-                           "--workers",    "1",  "--ca",      h.ca_file,
-                           "--user-count", "10", NULL};
-    struct run r;
+    const char *extra[] = {"--devices",    "10",        "--ramp", "1s",   "--duration",
+                           "5s",           "--workers", "1",      "--ca", h.ca_file,
+                           "--user-count", "10",        NULL};
+    struct el_runh r;
     run_sync(&h, &r, "scenarios/ping.lua", extra);
     CHECK(r.status == 0, "ping_tls: exit %d", r.status);
     CHECK(r.res != NULL, "ping_tls: no results.json");
@@ -535,21 +463,23 @@ static void case_tls_untrusted(void)
     CHECK(make_wrong_root(&h, wrong, sizeof(wrong)) == 0, "openssl could not make a root");
     const char *wrong_ca[] = {"--devices",    "4", "--workers", "2", "--ca", wrong,
                               "--user-count", "4", NULL};
-    struct run r;
-    run_wait(run_start_at(&h, &r, NULL, "wrong", "tests/e2e/scenarios/fixed.lua", wrong_ca), &r);
+    struct el_runh r;
+    el_runh_wait(run_start_at(&h, &r, NULL, "wrong", "tests/e2e/scenarios/fixed.lua", wrong_ca),
+                 &r);
     all_tls(&r, "wrong --ca", 4 * FIXED_PER_DEVICE_FAILED, "tls.untrusted_root");
     json_decref(r.res);
 
     const char *system_store[] = {"--devices", "4", "--workers", "1", "--user-count", "4", NULL};
-    run_wait(run_start_at(&h, &r, NULL, "default", "tests/e2e/scenarios/fixed.lua", system_store),
-             &r);
+    el_runh_wait(
+        run_start_at(&h, &r, NULL, "default", "tests/e2e/scenarios/fixed.lua", system_store), &r);
     all_tls(&r, "system store", 4 * FIXED_PER_DEVICE_FAILED, "tls.untrusted_root");
     json_decref(r.res);
     CHECK(el_srvh_stat(&h, "http", "requests") == 0, "a request got through an untrusted chain");
 
     const char *insecure[] = {"--devices",    "4", "--workers", "2", "--insecure",
                               "--user-count", "4", NULL};
-    run_wait(run_start_at(&h, &r, NULL, "insecure", "tests/e2e/scenarios/fixed.lua", insecure), &r);
+    el_runh_wait(run_start_at(&h, &r, NULL, "insecure", "tests/e2e/scenarios/fixed.lua", insecure),
+                 &r);
     CHECK(r.status == 0, "--insecure: exit %d", r.status);
     if (r.res) {
         CHECK(jnum(r.res, "totals", "requests", NULL) == 4 * FIXED_PER_DEVICE_OK,
@@ -621,7 +551,7 @@ static void case_shards(void)
         return;
     }
     static const char *const ids[] = {"0/3", "1/3", "2/3"};
-    struct run rs[3];
+    struct el_runh rs[3];
     pid_t pids[3];
     char paths[3][2048];
     const char *files[3];
@@ -634,7 +564,7 @@ static void case_shards(void)
         pids[i] = run_start_at(&hs, &rs[i], NULL, out, "tests/e2e/scenarios/fixed.lua", extra);
     }
     for (int i = 0; i < 3; i++) {
-        run_wait(pids[i], &rs[i]);
+        el_runh_wait(pids[i], &rs[i]);
         CHECK(rs[i].status == 0, "shard %d: exit %d", i, rs[i].status);
         snprintf(paths[i], sizeof(paths[i]), "%s/results.json", rs[i].out);
         files[i] = paths[i];
@@ -654,8 +584,9 @@ static void case_shards(void)
 
     const char *extra[] = {"--devices", "11",     "--workers", "2", "--user-count",
                            "12",        "--ramp", "1s",        NULL};
-    struct run ru;
-    run_wait(run_start_at(&hu, &ru, NULL, "whole", "tests/e2e/scenarios/fixed.lua", extra), &ru);
+    struct el_runh ru;
+    el_runh_wait(run_start_at(&hu, &ru, NULL, "whole", "tests/e2e/scenarios/fixed.lua", extra),
+                 &ru);
     CHECK(ru.status == 0, "unsharded: exit %d", ru.status);
 
     char merged_path[300];
@@ -712,7 +643,7 @@ static void case_arrival_stall(void)
         return;
     }
     const char *extra[] = {"--workers", "1", "--user-count", "4", NULL};
-    struct run r;
+    struct el_runh r;
     pid_t pid = run_start(&h, &r, "tests/e2e/scenarios/arrival.lua", extra);
     while (el_srvh_stat(&h, "http", "requests") < 20)
         usleep(20000);
@@ -721,7 +652,7 @@ static void case_arrival_stall(void)
         el_srvh_admin(&h, "POST", "/faults", "{\"add\":[\"all:latency=1000ms@0s-1s\"]}", &resp);
     CHECK(arc == 0 && resp.status == 200, "POST /faults: %ld", resp.status);
     el_srvh_resp_close(&resp);
-    run_wait(pid, &r);
+    el_runh_wait(pid, &r);
     CHECK(r.status == 0, "exit %d", r.status);
     long long delayed = 0;
     if (el_srvh_admin(&h, "GET", "/stats", NULL, &resp) == 0) {
@@ -771,7 +702,7 @@ static void case_progress_workers(void)
         return;
     }
     const char *extra[] = {"--devices", "9", "--workers", "3", "--user-count", "9", NULL};
-    struct run r;
+    struct el_runh r;
     with_progress = 1;
     run_sync(&h, &r, "tests/e2e/scenarios/fixed.lua", extra);
     with_progress = 0;
@@ -834,11 +765,11 @@ static void case_refused_sigint(void)
     snprintf(h.dir, sizeof(h.dir), "/tmp/easload-srvh-XXXXXX");
     CHECK(mkdtemp(h.dir) != NULL, "mkdtemp");
     const char *extra[] = {"--workers", "1", "--user-count", "2", NULL};
-    struct run r;
+    struct el_runh r;
     pid_t pid = run_start_at(&h, &r, url, NULL, "tests/e2e/scenarios/refused.lua", extra);
     sleep(1);
     kill(pid, SIGINT);
-    run_wait(pid, &r);
+    el_runh_wait(pid, &r);
     CHECK(r.status == 0 || r.status == 1, "exit %d after SIGINT", r.status);
     if (r.res) {
         CHECK(jnum(r.res, "outcomes", "network", "requests", NULL) > 0, "no network failures");

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "run_harness.h"
 #include "srv_harness.h"
 
 #ifndef EL_SRC_DIR
@@ -25,26 +26,11 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: FAIL: %s: ", __FILE__, __LINE__, #cond);                       \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-struct run {
-    char out[256];     /* --out DIR */
-    char errfile[300]; /* stderr of easload run */
-    int status;        /* exit code, or -1 killed by a signal */
-    json_t *res;       /* results.json, NULL if unreadable */
-};
+#define jnum(...) el_runh_num(0, __VA_ARGS__)
 
 /* Runs `easload run EL_SRC_DIR/SCENARIO --target h's URL --admin h's admin --out h->dir/out
  * --no-progress --workers 1 ARGS...` to the end; results.json in r->res. */
-static void run(struct el_srvh *h, struct run *r, const char *scenario, const char **extra)
+static void run(struct el_srvh *h, struct el_runh *r, const char *scenario, const char **extra)
 {
     snprintf(r->out, sizeof(r->out), "%s/out", h->dir);
     snprintf(r->errfile, sizeof(r->errfile), "%s/out.err", h->dir);
@@ -57,51 +43,7 @@ static void run(struct el_srvh *h, struct run *r, const char *scenario, const ch
     for (int i = 0; extra && extra[i] && n < 46; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (freopen(r->errfile, "w", stderr) == NULL || freopen("/dev/null", "w", stdout) == NULL)
-            _exit(127);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    char res[300];
-    snprintf(res, sizeof(res), "%s/results.json", r->out);
-    json_error_t je;
-    r->res = json_load_file(res, 0, &je);
-    if (r->res == NULL)
-        fprintf(stderr, "results.json: %s (line %d)\n", je.text, je.line);
-    if (r->status != 0) {
-        FILE *f = fopen(r->errfile, "r");
-        if (f) {
-            char buf[4096];
-            size_t k = fread(buf, 1, sizeof(buf) - 1, f);
-            buf[k] = '\0';
-            fclose(f);
-            fprintf(stderr, "easload run exited %d; stderr:\n%s\n", r->status, buf);
-        }
-    }
-}
-
-/* Integer at a path of object keys (NULL-terminated); 0 when absent (counters not made). */
-static long long jnum(json_t *root, ...)
-{
-    va_list ap;
-    va_start(ap, root);
-    json_t *v = root;
-    const char *k;
-    while (v && (k = va_arg(ap, const char *)) != NULL)
-        v = json_object_get(v, k);
-    va_end(ap);
-    if (json_is_integer(v))
-        return json_integer_value(v);
-    if (json_is_real(v))
-        return (long long)json_real_value(v);
-    return 0;
+    el_runh_wait(el_runh_spawn(argv, r), r);
 }
 
 static long long counter(json_t *res, const char *name)
@@ -150,7 +92,7 @@ static void case_max_devices(void)
     if (start(&h, 1, sargs) != 0)
         return;
     const char *extra[] = {"--user-count", "1", NULL};
-    struct run r;
+    struct el_runh r;
     run(&h, &r, "tests/e2e/scenarios/tc_partners.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     if (r.res) {
@@ -180,7 +122,7 @@ static void case_concurrency(void)
     if (start(&h, 1, sargs) != 0)
         return;
     const char *extra[] = {"--user-count", "1", NULL};
-    struct run r;
+    struct el_runh r;
     run(&h, &r, "tests/e2e/scenarios/tc_concurrency.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     long long srv = el_srvh_stat(&h, "throttle", "concurrency");
@@ -213,7 +155,7 @@ static void case_throttle_scenario(void)
     if (start(&h, 2, sargs) != 0)
         return;
     const char *extra[] = {"--devices", "16", "--ramp", "4s", "--duration", "7s", NULL};
-    struct run r;
+    struct el_runh r;
     run(&h, &r, "scenarios/throttle.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     if (r.res) {
@@ -246,7 +188,7 @@ static void case_redirect(void)
         return;
     }
     const char *extra[] = {"--user-count", "4", NULL};
-    struct run r;
+    struct el_runh r;
     run(&a, &r, "tests/e2e/scenarios/tc_syncs.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     long long redirected = el_srvh_stat(&a, "throttle", "redirect");
@@ -276,7 +218,7 @@ static void case_wipe(void)
     if (start(&h, 8, NULL) != 0)
         return;
     const char *extra[] = {"--devices", "8", "--duration", "6s", "--user-count", "8", NULL};
-    struct run r;
+    struct el_runh r;
     run(&h, &r, "scenarios/wipe.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     long long srv = el_srvh_stat(&h, "throttle", "wipe");
@@ -306,7 +248,7 @@ static void case_drop(void)
     if (start(&h, 1, sargs) != 0)
         return;
     const char *extra[] = {"--devices", "1", "--user-count", "1", NULL};
-    struct run r;
+    struct el_runh r;
     run(&h, &r, "tests/e2e/scenarios/tc_syncs.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     long long drops = el_srvh_stat(&h, "faults", "drop");
@@ -342,7 +284,7 @@ static void case_resetkey(void)
     if (start(&h, 1, sargs) != 0)
         return;
     const char *extra[] = {"--devices", "1", "--user-count", "1", NULL};
-    struct run r;
+    struct el_runh r;
     run(&h, &r, "tests/e2e/scenarios/tc_syncs.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     long long resets = el_srvh_stat(&h, "faults", "resetkey");
@@ -370,7 +312,7 @@ static void case_chaos(void)
     if (start(&h, 10, sargs) != 0)
         return;
     const char *extra[] = {"--devices", "10", "--duration", "6s", "--user-count", "10", NULL};
-    struct run r;
+    struct el_runh r;
     run(&h, &r, "scenarios/chaos.lua", extra);
     CHECK(r.status == 0, "exit %d", r.status);
     if (r.res) {
