@@ -576,3 +576,29 @@ int el_srvh_provision(struct el_srvh *h, const char *user, const char *pass, con
     el_srvh_resp_close(&r);
     return 0;
 }
+
+int el_srvh_main(int argc, char **argv, const struct el_srvh_case *cases, size_t ncases,
+                 int *failures)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s CASE\n", argv[0]);
+        return 2;
+    }
+    for (size_t i = 0; i < ncases; i++) {
+        if (strcmp(cases[i].name, argv[1]) != 0)
+            continue;
+        struct el_srvh h;
+        if (el_srvh_start(&h, &cases[i].opts) != 0)
+            return 1;
+        cases[i].fn(&h);
+        if (h.pid > 0 && el_srvh_stop(&h) != 0) {
+            fprintf(stderr, "easload serve did not stop cleanly\n");
+            (*failures)++;
+        }
+        if (*failures)
+            fprintf(stderr, "%s: %d check(s) failed\n", argv[1], *failures);
+        return *failures ? 1 : 0;
+    }
+    fprintf(stderr, "unknown case %s\n", argv[1]);
+    return 2;
+}

@@ -42,13 +42,13 @@
 
 struct el_srvh_opts {
     const char *const *args; /* extra `easload serve` arguments, NULL-terminated; may be NULL */
-    int tls;          /* make a CA, an intermediate and a server certificate for 127.0.0.1 in the
-                         temp dir (openssl CLI) and add --tls-listen 127.0.0.1:0 --cert --key --chain */
-    int no_plain;     /* with tls: no plain listener */
+    int tls;      /* make a CA, an intermediate and a server certificate for 127.0.0.1 in the
+                     temp dir (openssl CLI) and add --tls-listen 127.0.0.1:0 --cert --key --chain */
+    int no_plain; /* with tls: no plain listener */
     const char *cert_fixture; /* with tls: serve this `easload certs make` chain (DIR/NAME) with
                                  --cert-fixture instead of making certificates (issue 7) */
-    unsigned workers; /* 0 = 2 */
-    unsigned users;   /* 0 = 5 (user1..user5, passwords pass1..pass5) */
+    unsigned workers;         /* 0 = 2 */
+    unsigned users;           /* 0 = 5 (user1..user5, passwords pass1..pass5) */
 };
 
 struct el_srvh {
@@ -140,5 +140,20 @@ int el_srvh_wait_stat(struct el_srvh *h, const char *section, const char *key, l
 /* Two-phase Provision for a device; key gets the final policy key. 0 or -1. */
 int el_srvh_provision(struct el_srvh *h, const char *user, const char *pass, const char *device,
                       const char *version, char *key, size_t cap);
+
+/* One case of a server test binary: its name (the last part of the ctest entry), what it runs
+ * against the started server (it counts its own failures; its return value is not used) and the
+ * server's options. */
+struct el_srvh_case {
+    const char *name;
+    int (*fn)(struct el_srvh *h);
+    struct el_srvh_opts opts;
+};
+
+/* main() of a server test binary `PROG CASE`: starts the server with that case's options, runs
+ * it, stops the server (an unclean stop counts in *failures). Returns the exit code: 0 when
+ * *failures is 0, 1 on failures, 2 on usage or an unknown case. */
+int el_srvh_main(int argc, char **argv, const struct el_srvh_case *cases, size_t ncases,
+                 int *failures);
 
 #endif

@@ -393,41 +393,18 @@ static int case_malformed(struct el_srvh *h)
     return 0;
 }
 
-static const struct {
-    const char *name;
-    int (*fn)(struct el_srvh *h);
-} cases[] = {
-    {"provision", case_provision},
-    {"wipe", case_wipe},
-    {"sync", case_sync},
-    {"sendmail_ping", case_sendmail_ping},
-    {"search_fetch", case_search_fetch},
-    {"malformed", case_malformed},
-    {"sync_hold", case_sync_hold},
-    {"folders", case_folders},
+static const struct el_srvh_case cases[] = {
+    {"provision", case_provision, {0}},
+    {"wipe", case_wipe, {0}},
+    {"sync", case_sync, {0}},
+    {"sendmail_ping", case_sendmail_ping, {0}},
+    {"search_fetch", case_search_fetch, {0}},
+    {"malformed", case_malformed, {0}},
+    {"sync_hold", case_sync_hold, {0}},
+    {"folders", case_folders, {0}},
 };
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_srv_commands CASE\n");
-        return 2;
-    }
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (strcmp(cases[i].name, argv[1]) != 0)
-            continue;
-        struct el_srvh h;
-        if (el_srvh_start(&h, NULL) != 0)
-            return 1;
-        cases[i].fn(&h);
-        if (h.pid > 0 && el_srvh_stop(&h) != 0) {
-            fprintf(stderr, "easload serve did not stop cleanly\n");
-            failures++;
-        }
-        if (failures)
-            fprintf(stderr, "%s: %d check(s) failed\n", argv[1], failures);
-        return failures ? 1 : 0;
-    }
-    fprintf(stderr, "unknown case %s\n", argv[1]);
-    return 2;
+    return el_srvh_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]), &failures);
 }

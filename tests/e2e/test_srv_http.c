@@ -510,15 +510,9 @@ static int case_sigterm(struct el_srvh *h)
     return 0;
 }
 
-struct tcase {
-    const char *name;
-    int (*fn)(struct el_srvh *h);
-    struct el_srvh_opts opts;
-};
-
 static const char *const max_body_args[] = {"--max-body", "1024", NULL};
 
-static const struct tcase cases[] = {
+static const struct el_srvh_case cases[] = {
     {"options", case_options, {0}},
     {"auth", case_auth, {0}},
     {"query_forms", case_query_forms, {0}},
@@ -533,25 +527,5 @@ static const struct tcase cases[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_srv_http CASE\n");
-        return 2;
-    }
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (strcmp(cases[i].name, argv[1]) != 0)
-            continue;
-        struct el_srvh h;
-        if (el_srvh_start(&h, &cases[i].opts) != 0)
-            return 1;
-        cases[i].fn(&h);
-        if (h.pid > 0 && el_srvh_stop(&h) != 0) {
-            fprintf(stderr, "easload serve did not stop cleanly\n");
-            failures++;
-        }
-        if (failures)
-            fprintf(stderr, "%s: %d check(s) failed\n", argv[1], failures);
-        return failures ? 1 : 0;
-    }
-    fprintf(stderr, "unknown case %s\n", argv[1]);
-    return 2;
+    return el_srvh_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]), &failures);
 }

@@ -752,12 +752,6 @@ static int case_resetkey(struct el_srvh *h)
 /* ---- table -------------------------------------------------------------------------------------
  */
 
-struct tcase {
-    const char *name;
-    int (*fn)(struct el_srvh *h);
-    struct el_srvh_opts opts;
-};
-
 static const char *const conc_args[] = {"--max-concurrency-per-user", "1", NULL};
 static const char *const budget_args[] = {"--budget-per-user", "3/2s", NULL};
 static const char *const redirect_args[] = {"--redirect", "http://127.0.0.1:1", NULL};
@@ -773,7 +767,7 @@ static const char *const drop_args[] = {"--fault", "foldersync:drop@every2", "--
 static const char *const cut_args[] = {"--fault", "foldersync:cut", NULL};
 static const char *const trickle_args[] = {"--fault", "sync:trickle=30ms", NULL};
 
-static const struct tcase cases[] = {
+static const struct el_srvh_case cases[] = {
     {"max_devices", case_max_devices, {0}},
     {"concurrency", case_concurrency, {.args = conc_args, .workers = 1}},
     {"budget", case_budget, {.args = budget_args}},
@@ -794,25 +788,5 @@ static const struct tcase cases[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_srv_throttle CASE\n");
-        return 2;
-    }
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (strcmp(cases[i].name, argv[1]) != 0)
-            continue;
-        struct el_srvh h;
-        if (el_srvh_start(&h, &cases[i].opts) != 0)
-            return 1;
-        cases[i].fn(&h);
-        if (h.pid > 0 && el_srvh_stop(&h) != 0) {
-            fprintf(stderr, "easload serve did not stop cleanly\n");
-            failures++;
-        }
-        if (failures)
-            fprintf(stderr, "%s: %d check(s) failed\n", argv[1], failures);
-        return failures ? 1 : 0;
-    }
-    fprintf(stderr, "unknown case %s\n", argv[1]);
-    return 2;
+    return el_srvh_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]), &failures);
 }
