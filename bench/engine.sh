@@ -25,7 +25,7 @@
 # usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat] [sync] [flatsys] [flatproc]
 #        (default: mem cpu flat sync)
 # env: MEM_SIZES="1000 10000" MEM_MODES="http https" CPU_CONNS=100 FLAT_SIZES="100 1000 10000"
-#      WINDOW=10 (seconds); FLAT_SPLIT=1: flat with bench/engine_cpu_split.lua (the busy
+#      WINDOW=10 (seconds); FLAT_SPLIT=1: flat with engine_cpu.lua --var split=1 (the busy
 #      devices alone in their multi handle, a diagnostic); SRV_WORKERS=1 (easload serve's threads).
 #      Needs: openssl, curl, python3, wrk
 #      (perf for flatsys). Loopback only; every server and run is bounded (--duration) and
@@ -166,13 +166,17 @@ cpu_window() {
 
 us_per_req() { python3 -c "print(round($1*1e6/$HZ/max($2,1),2))"; }
 
-# engine_cpu N [SCENARIO]: US (per request) and REQS of the engine with N devices, 100 of them
-# busy (engine_cpu.lua), or all N busy with engine_sync.lua
+# engine_cpu N [SCENARIO [split]]: US (per request) and REQS of the engine with N devices, 100
+# of them busy (engine_cpu.lua; split: its --var split=1), or all N busy with engine_sync.lua
 engine_cpu() {
-    sc=${2:-engine_cpu.lua} ndev=$1
-    # the split scenario: 100 more devices, which end at once (N connected in all)
-    [ "$sc" = engine_cpu_split.lua ] && [ "$1" -gt 100 ] && ndev=$(( $1 + 100 ))
-    start_run "$sc" "$ndev" "$(( $1 / 1000 + 2 ))s"
+    sc=${2:-engine_cpu.lua} ndev=$1 split=
+    # split: 100 more devices, which end at once (N connected in all)
+    if [ "${3:-}" = split ]; then
+        split="--var split=1"
+        [ "$1" -gt 100 ] && ndev=$(( $1 + 100 ))
+    fi
+    # shellcheck disable=SC2086
+    start_run "$sc" "$ndev" "$(( $1 / 1000 + 2 ))s" $split
     if [ "$sc" != engine_sync.lua ]; then
         wait_stat $(( $1 > 100 ? $1 - 100 : 0 )) http holds_open
     fi
@@ -274,10 +278,11 @@ section_sync() {
 section_flat() {
     for n in $FLAT_SIZES; do
         start_server http $(( n + 100 ))
-        sc=engine_cpu.lua; [ "${FLAT_SPLIT:-0}" = 1 ] && sc=engine_cpu_split.lua
-        engine_cpu "$n" "$sc"
+        s=; [ "${FLAT_SPLIT:-0}" = 1 ] && s=split
+        # shellcheck disable=SC2086
+        engine_cpu "$n" engine_cpu.lua $s
         echo "bench=engine_cpu_flat cmd=foldersync busy=100 connected=$n requests=$REQS" \
-            "us_per_req=$US scenario=$sc"
+            "us_per_req=$US split=${FLAT_SPLIT:-0}"
         stop_server
     done
 }
