@@ -206,4 +206,26 @@ int el_eas_build(struct el_eas_device *d, struct el_eas_call *call, struct el_bu
 int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call,
                  const struct el_http_result *hr);
 
+/* ---- an answer read as it arrives -------------------------------------------------------- */
+/* Sync, Search and ItemOperations answers (up to megabytes: a 50-item Sync window with full
+ * bodies is ~700 KB) can be decoded piece by piece while they are received, instead of being
+ * copied whole and decoded afterwards: their handlers only count while reading and change the
+ * device once the whole document has decoded, so a cut or malformed answer changes nothing.
+ * Same results as el_eas_parse on the whole body (text values past EL_WBXML_KEEP bytes are seen
+ * by their first bytes only; no handler reads further). */
+struct el_eas_stream;
+/* 1 when answers of command cmd can be streamed. */
+int el_eas_streams(int cmd);
+/* A parse state (about 1.5 KB), reusable for one answer after another; NULL: out of memory. */
+struct el_eas_stream *el_eas_stream_new(void);
+void el_eas_stream_free(struct el_eas_stream *s);
+/* Starts reading the answer to call (el_eas_streams(call->cmd) must be 1; d and call borrowed
+ * until el_eas_parse_stream). Call it at the first byte of a 200 answer's body. */
+void el_eas_stream_begin(struct el_eas_stream *s, struct el_eas_device *d,
+                         struct el_eas_call *call);
+/* The next bytes of the body, borrowed for this call only. */
+void el_eas_stream_feed(struct el_eas_stream *s, const void *p, size_t len);
+/* el_eas_parse for an answer whose body went to el_eas_stream_feed (hr->body is not read). */
+int el_eas_parse_stream(struct el_eas_stream *s, const struct el_http_result *hr);
+
 #endif

@@ -1,8 +1,10 @@
 /* eas_cmd.c - the EAS command table and the two entry points every command goes through:
  * el_eas_build (URL, method, body from the command's build function) and el_eas_parse (HTTP
  * classification, a validating pass over the WBXML, then the command's event handler and its
- * finish step). Also OPTIONS and RAW, and the generic "root Status" reader.
- * Owns: nothing (a constant table). Uses: eas_int.h, wbxml.h. */
+ * finish step), or for one-pass commands el_eas_stream_* (the same, decoding the body while it
+ * arrives). Also OPTIONS and RAW, and the generic "root Status" reader.
+ * Owns: nothing (a constant table); a stream owns its decoder and parse state.
+ * Uses: eas_int.h, wbxml.h. */
 #include "eas_int.h"
 
 #include <stdio.h>
@@ -17,37 +19,38 @@ static int raw_build(struct el_eas_device *, struct el_eas_call *, struct el__ea
 
 const struct el__eas_cmd_row el__eas_cmds[EL_EAS_CMD_COUNT] = {
     [EL_EAS_PROVISION] = {"Provision", EL_PROV_PROVISION, 0, el__eas_provision_build, NULL,
-                          el__eas_provision_event, el__eas_provision_finish},
+                          el__eas_provision_event, el__eas_provision_finish, NULL},
     [EL_EAS_FOLDERSYNC] = {"FolderSync", EL_FH_FOLDERSYNC, 0, el__eas_foldersync_build,
                            el__eas_foldersync_begin, el__eas_foldersync_event,
-                           el__eas_foldersync_finish},
+                           el__eas_foldersync_finish, NULL},
     [EL_EAS_SYNC] = {"Sync", EL_AS_SYNC, EL__EAS_EMPTY_OK | EL__EAS_ONE_PASS, el__eas_sync_build,
-                     el__eas_sync_begin, el__eas_sync_event, el__eas_sync_finish},
+                     el__eas_sync_begin, el__eas_sync_event, el__eas_sync_finish,
+                     el__eas_sync_want},
     [EL_EAS_GETITEMESTIMATE] = {"GetItemEstimate", EL_GIE_GETITEMESTIMATE, 0,
                                 el__eas_estimate_build, NULL, el__eas_estimate_event,
-                                el__eas_generic_finish},
+                                el__eas_generic_finish, NULL},
     [EL_EAS_PING] = {"Ping", EL_PING_PING, 0, el__eas_ping_build, NULL, el__eas_ping_event,
-                     el__eas_ping_finish},
+                     el__eas_ping_finish, NULL},
     [EL_EAS_SEARCH] = {"Search", EL_SEARCH_SEARCH, EL__EAS_ONE_PASS, el__eas_search_build, NULL,
-                       el__eas_search_event, el__eas_generic_finish},
+                       el__eas_search_event, el__eas_generic_finish, NULL},
     [EL_EAS_ITEMOPERATIONS] = {"ItemOperations", EL_IO_ITEMOPERATIONS, EL__EAS_ONE_PASS,
                                el__eas_itemops_build, NULL, el__eas_itemops_event,
-                               el__eas_generic_finish},
+                               el__eas_generic_finish, NULL},
     [EL_EAS_SENDMAIL] = {"SendMail", EL_CM_SENDMAIL, EL__EAS_EMPTY_OK, el__eas_sendmail_build, NULL,
-                         el__eas_generic_event, el__eas_generic_finish},
+                         el__eas_generic_event, el__eas_generic_finish, NULL},
     [EL_EAS_SMARTREPLY] = {"SmartReply", EL_CM_SMARTREPLY, EL__EAS_EMPTY_OK,
                            el__eas_smartreply_build, NULL, el__eas_generic_event,
-                           el__eas_generic_finish},
+                           el__eas_generic_finish, NULL},
     [EL_EAS_SMARTFORWARD] = {"SmartForward", EL_CM_SMARTFORWARD, EL__EAS_EMPTY_OK,
                              el__eas_smartforward_build, NULL, el__eas_generic_event,
-                             el__eas_generic_finish},
+                             el__eas_generic_finish, NULL},
     [EL_EAS_MOVEITEMS] = {"MoveItems", EL_MOVE_MOVEITEMS, 0, el__eas_move_build, NULL,
-                          el__eas_move_event, el__eas_move_finish},
+                          el__eas_move_event, el__eas_move_finish, NULL},
     [EL_EAS_SETTINGS] = {"Settings", EL_SET_SETTINGS, 0, el__eas_settings_build, NULL,
-                         el__eas_settings_event, el__eas_generic_finish},
-    [EL_EAS_OPTIONS] = {"OPTIONS", 0, EL__EAS_NO_BODY, options_build, NULL, NULL, NULL},
+                         el__eas_settings_event, el__eas_generic_finish, NULL},
+    [EL_EAS_OPTIONS] = {"OPTIONS", 0, EL__EAS_NO_BODY, options_build, NULL, NULL, NULL, NULL},
     [EL_EAS_RAW] = {"RAW", 0, EL__EAS_EMPTY_OK, raw_build, NULL, el__eas_generic_event,
-                    el__eas_generic_finish},
+                    el__eas_generic_finish, NULL},
 };
 
 const char *el_eas_cmd_name(int cmd)
@@ -265,15 +268,99 @@ static void options_parse(struct el_eas_device *d, struct el_eas_call *c,
     }
 }
 
-/* A malformed body: what a one-pass handler wrote into call->out goes (the HTTP status stays). */
-static void wipe_out(struct el_eas_call *call)
+/* Reads events until the decoder needs input or stops: the first must be the command's root;
+ * one-pass rows see each event. 0 (the document is complete), EL_WBXML_MORE, or an error with
+ * err ("byte N: ..."). */
+static int pump(struct el__eas_px *px, struct el_wbxml_decoder *dec,
+                const struct el__eas_cmd_row *row, int *first, struct el_err *err)
 {
-    long http_status = call->out.http_status;
-    memset(&call->out, 0, sizeof(call->out));
-    call->out.http_status = http_status;
+    int one_pass = (row->flags & EL__EAS_ONE_PASS) != 0;
+    struct el_wbxml_ev ev;
+    for (;;) {
+        int rc = el_wbxml_next(dec, &ev, err);
+        if (rc != 1)
+            return rc;
+        if (*first) {
+            *first = 0;
+            if (row->root != 0 && ev.tag != row->root) {
+                const char *got = el_wbxml_tag_name(ev.tag);
+                return EL_ERR(err, EL_EFORMAT, ev.offset, "byte %zu: root <%s>, expected <%s>",
+                              ev.offset, got ? got : "?", el_wbxml_tag_name(row->root));
+            }
+            if (one_pass && row->want != NULL)
+                el_wbxml_decoder_want(dec, row->want);
+        }
+        if (one_pass && ev.type != EL_WBXML_EV_END) /* one-pass handlers need no END */
+            row->on_event(px, &ev);
+    }
 }
 
-int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call, const struct el_http_result *hr)
+/* The counts of a one-pass command whose document decoded: into call->out. */
+static void take_tally(struct el_eas_call *c, const struct el__eas_tally *t)
+{
+    c->out.added = t->added;
+    c->out.changed = t->changed;
+    c->out.deleted = t->deleted;
+    c->out.more = t->more;
+    c->out.count = t->count;
+    c->out.results = t->results;
+    c->out.bytes = t->bytes;
+    memcpy(c->out.pushed_unix_us, t->pushed_unix_us, sizeof(t->pushed_unix_us));
+    c->out.npushed = t->npushed;
+}
+
+/* An answer decoded while it arrived (el_eas_stream_*): one-pass commands only. */
+struct el_eas_stream {
+    struct el_wbxml_decoder dec;
+    struct el__eas_px px;
+    int rc;     /* EL_WBXML_MORE while reading, else pump's result */
+    int first;  /* the root is still to come */
+    size_t fed; /* body bytes so far */
+    struct el_err err;
+};
+
+int el_eas_streams(int cmd)
+{
+    return cmd >= 0 && cmd < EL_EAS_CMD_COUNT && (el__eas_cmds[cmd].flags & EL__EAS_ONE_PASS);
+}
+
+struct el_eas_stream *el_eas_stream_new(void)
+{
+    return malloc(sizeof(struct el_eas_stream));
+}
+
+void el_eas_stream_free(struct el_eas_stream *s)
+{
+    free(s);
+}
+
+void el_eas_stream_begin(struct el_eas_stream *s, struct el_eas_device *d, struct el_eas_call *call)
+{
+    memset(&s->px, 0, sizeof(s->px));
+    s->px.d = d;
+    s->px.c = call;
+    s->px.dec = &s->dec;
+    s->rc = EL_WBXML_MORE;
+    s->first = 1;
+    s->fed = 0;
+    el_wbxml_decoder_open(&s->dec, 0);
+    const struct el__eas_cmd_row *row = &el__eas_cmds[call->cmd];
+    if (row->begin != NULL)
+        row->begin(&s->px);
+}
+
+void el_eas_stream_feed(struct el_eas_stream *s, const void *p, size_t len)
+{
+    s->fed += len;
+    if (s->rc != EL_WBXML_MORE)
+        return; /* failed already: the rest is not read */
+    el_wbxml_decoder_feed(&s->dec, p, len, 0);
+    s->rc = pump(&s->px, &s->dec, &el__eas_cmds[s->px.c->cmd], &s->first, &s->err);
+}
+
+/* el_eas_parse and el_eas_parse_stream: s = NULL reads hr->body. */
+static int parse(struct el_eas_device *d, struct el_eas_call *call, const struct el_http_result *hr,
+                 struct el_eas_stream *s)
 {
     memset(&call->out, 0, sizeof(call->out));
     if (call->cmd < 0 || call->cmd >= EL_EAS_CMD_COUNT) {
@@ -287,7 +374,7 @@ int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call, const struct
         options_parse(d, call, hr);
         return 0;
     }
-    if (hr->body == NULL || hr->body_len == 0) {
+    if ((s != NULL ? s->fed : hr->body_len) == 0 || (s == NULL && hr->body == NULL)) {
         if (row->flags & EL__EAS_EMPTY_OK) {
             call->out.cls = EL_EAS_CLASS_OK; /* SendMail success; 12.1+ empty Sync: no changes */
         } else {
@@ -295,56 +382,63 @@ int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call, const struct
         }
         return 0;
     }
-
-    struct el_wbxml_decoder dec;
-    struct el_wbxml_ev ev;
-    struct el_err err;
-    struct el__eas_px px;
-    memset(&px, 0, sizeof(px));
-    px.d = d;
-    px.c = call;
-    px.dec = &dec;
     int one_pass = (row->flags & EL__EAS_ONE_PASS) != 0;
-    /* Pass 1 (one_pass: the only pass, with the handler's events): the whole body must be one
-     * well-formed document with the expected root, so no handler applies half a response. */
-    int rc = el_wbxml_decoder_init(&dec, hr->body, hr->body_len, 0, &err);
-    if (one_pass && rc == 0 && row->begin != NULL)
-        row->begin(&px);
-    int first = 1;
-    while (rc == 0) {
-        rc = el_wbxml_next(&dec, &ev, &err);
-        if (rc <= 0)
-            break;
-        if (first && row->root != 0 && ev.tag != row->root) {
-            const char *got = el_wbxml_tag_name(ev.tag);
-            wipe_out(call);
-            call->out.cls = EL_EAS_CLASS_MALFORMED;
-            snprintf(call->out.detail, sizeof(call->out.detail),
-                     "byte %zu: root <%s>, expected <%s>", ev.offset, got ? got : "?",
-                     el_wbxml_tag_name(row->root));
-            return 0;
+    struct el__eas_px local;
+    struct el_wbxml_decoder dec;
+    struct el_err err;
+    struct el__eas_px *px = &local;
+    int rc;
+    if (s != NULL) { /* the last (empty) chunk: the decoder checks the document is complete */
+        px = &s->px;
+        if (s->rc == EL_WBXML_MORE) {
+            el_wbxml_decoder_feed(&s->dec, NULL, 0, 1);
+            s->rc = pump(px, &s->dec, row, &s->first, &s->err);
         }
-        first = 0;
-        if (one_pass)
-            row->on_event(&px, &ev);
-        rc = 0;
+        rc = s->rc;
+        err = s->err;
+    } else {
+        /* Pass 1 (one_pass: the only pass, with the handler's events): the whole body must be
+         * one well-formed document with the expected root, so no handler applies half of it. */
+        memset(px, 0, sizeof(*px));
+        px->d = d;
+        px->c = call;
+        px->dec = &dec;
+        rc = el_wbxml_decoder_init(&dec, hr->body, hr->body_len, 0, &err);
+        if (rc == 0) {
+            if (one_pass && row->begin != NULL)
+                row->begin(px);
+            int first = 1;
+            rc = pump(px, &dec, row, &first, &err);
+        }
     }
     if (rc < 0) { /* the decoder's message: "byte N: ..." */
-        wipe_out(call);
         call->out.cls = EL_EAS_CLASS_MALFORMED;
         el__eas_strlcpy(call->out.detail, err.msg, sizeof(call->out.detail));
         return 0;
     }
-    if (one_pass)
-        return row->finish(&px);
+    if (one_pass) {
+        take_tally(call, &px->tally);
+        return row->finish(px);
+    }
 
     /* Pass 2: the handler of a command whose events change the device (FolderSync, Ping...). */
+    struct el_wbxml_ev ev;
     el_wbxml_decoder_init(&dec, hr->body, hr->body_len, 0, NULL);
     if (row->begin != NULL)
-        row->begin(&px);
+        row->begin(px);
     while (el_wbxml_next(&dec, &ev, NULL) == 1)
-        row->on_event(&px, &ev);
-    return row->finish(&px);
+        row->on_event(px, &ev);
+    return row->finish(px);
+}
+
+int el_eas_parse(struct el_eas_device *d, struct el_eas_call *call, const struct el_http_result *hr)
+{
+    return parse(d, call, hr, NULL);
+}
+
+int el_eas_parse_stream(struct el_eas_stream *s, const struct el_http_result *hr)
+{
+    return parse(s->px.d, s->px.c, hr, s);
 }
 
 /* ---- the generic reader: root Status, first failing nested Status ------------------------ */

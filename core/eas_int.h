@@ -62,10 +62,23 @@ struct el__eas_generic_px {
     char id[EL_EAS_ID_MAX];
 };
 
+/* What the handlers of one-pass commands (EL__EAS_ONE_PASS) count while they read: copied into
+ * call->out only once the whole document has decoded, so a cut answer reports nothing. */
+struct el__eas_tally {
+    unsigned added, changed, deleted; /* Sync: the server's changes */
+    int more;                         /* Sync MoreAvailable */
+    unsigned count;                   /* Search Total */
+    unsigned results;                 /* Search results */
+    unsigned bytes;                   /* ItemOperations Data bytes */
+    int64_t pushed_unix_us[8];        /* Sync: delivery stamps of pushed test mail */
+    unsigned npushed;
+};
+
 struct el__eas_px {
     struct el_eas_device *d;
     struct el_eas_call *c;
     const struct el_wbxml_decoder *dec; /* for ancestors: el__eas_up() */
+    struct el__eas_tally tally;         /* one-pass commands' counts */
     union {
         struct el__eas_provision_px prov;
         struct el__eas_folder_px fs;
@@ -79,9 +92,11 @@ struct el__eas_px {
 
 #define EL__EAS_EMPTY_OK 1u /* an empty 200 body is success (SendMail family, Sync, RAW) */
 #define EL__EAS_NO_BODY  2u /* no WBXML in the response is read at all (OPTIONS) */
-#define EL__EAS_ONE_PASS 4u /* the handler's event step writes only call->out and its px, never
-                             * the device: one decoding pass; on a malformed body the partial
-                             * out is wiped and finish is not called (Sync, Search, ...) */
+#define EL__EAS_ONE_PASS                                                                           \
+    4u /* the handler's event step writes only its px (tally and scratch),                         \
+        * never the device nor call->out, and needs no END events: one                             \
+        * decoding pass, also while the answer arrives (el_eas_stream);                            \
+        * on a malformed body finish is not called (Sync, Search, ...) */
 
 struct el__eas_cmd_row {
     const char *name; /* Cmd= in the URL, and the result name */
@@ -97,6 +112,9 @@ struct el__eas_cmd_row {
     /* After the last event: sets out.cls/out.status, commits device state. Returns 1 when the
      * command needs another round trip (call->step advanced), else 0. */
     int (*finish)(struct el__eas_px *px);
+    /* One-pass rows: the tags whose events on_event reads (el_wbxml_decoder_want, after the
+     * root); the decoder still checks every token. NULL = every event. */
+    const uint64_t *want;
 };
 
 /* One row per enum el_eas_cmd, in enum order (eas_cmd.c). */
@@ -118,6 +136,7 @@ int el__eas_sync_build(struct el_eas_device *, struct el_eas_call *, struct el__
                        struct el_err *);
 void el__eas_sync_begin(struct el__eas_px *);
 void el__eas_sync_event(struct el__eas_px *, const struct el_wbxml_ev *);
+extern const uint64_t el__eas_sync_want[EL_WBXML_PAGE_COUNT];
 int el__eas_sync_finish(struct el__eas_px *);
 
 int el__eas_estimate_build(struct el_eas_device *, struct el_eas_call *, struct el__eas_req *,

@@ -38,6 +38,6 @@ void el__eas_itemops_event(struct el__eas_px *px, const struct el_wbxml_ev *ev)
 {
     if ((ev->type == EL_WBXML_EV_STR || ev->type == EL_WBXML_EV_OPAQUE) &&
         (ev->tag == EL_ASB_DATA || ev->tag == EL_IO_DATA))
-        px->c->out.bytes += (unsigned)ev->len;
+        px->tally.bytes += ev->full_len; /* the whole value, also when a chunk cut it */
     el__eas_generic_event(px, ev);
 }

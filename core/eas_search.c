@@ -65,15 +65,15 @@ int el__eas_search_build(struct el_eas_device *d, struct el_eas_call *c, struct 
 
 void el__eas_search_event(struct el__eas_px *px, const struct el_wbxml_ev *ev)
 {
-    struct el_eas_call *c = px->c;
+    struct el__eas_tally *t = &px->tally;
     /* a Result with Properties: Exchange answers "no match" with one empty <Result/> */
     if (ev->type == EL_WBXML_EV_START && ev->tag == EL_SEARCH_PROPERTIES &&
         el__eas_up(px, ev, 1) == EL_SEARCH_RESULT) {
-        c->out.results++;
+        t->results++;
     } else if (ev->type == EL_WBXML_EV_STR && ev->tag == EL_SEARCH_TOTAL) {
         long v = el__eas_num(ev);
         if (v >= 0)
-            c->out.count = (unsigned)v;
+            t->count = (unsigned)v;
     }
     el__eas_generic_event(px, ev);
 }

@@ -32,8 +32,10 @@ struct el__eng_req {
     int64_t sent_us;     /* monotonic start of the running round trip */
     int64_t first_us;    /* start of the command: intended, else first send */
     unsigned prov_rounds, redirects, throttle_retries, resyncs;
-    int64_t backoff_from_us; /* monotonic start of the running back-off wait, 0 = none */
-    int event;               /* EL__EV_* to hand to a d:on handler, or -1 */
+    int64_t backoff_from_us;      /* monotonic start of the running back-off wait, 0 = none */
+    struct el_eas_stream *stream; /* borrowed from the worker's pool while a streamed answer
+                                     (el_eas_streams) is read, from its first body byte */
+    int event;                    /* EL__EV_* to hand to a d:on handler, or -1 */
     int late;
     int64_t latency_us; /* of the whole command, for the result table */
     uint64_t bytes_in, bytes_out;
@@ -161,6 +163,8 @@ struct el_engine {
     struct el__eng_req *free_reqs; /* owned pool */
     unsigned nreqs;                /* requests allocated (in use + free) */
     unsigned nfree_reqs;           /* in the pool; past EL__ENG_POOL_KEEP they are freed */
+    struct el_eas_stream *free_streams[EL__ENG_POOL_KEEP]; /* owned pool of parse states */
+    unsigned nfree_streams;
     uv_timer_t tick;      /* progress, once a second */
     uv_timer_t end_timer; /* duration, then grace */
     uv_timer_t arrivals;  /* arrival-rate schedule */

@@ -76,6 +76,24 @@ void el__eng_req_put(struct el_engine *w, struct el__eng_req *rq)
     w->nfree_reqs++;
 }
 
+/* The parse state of a streamed answer: from the worker's pool (NULL: out of memory). */
+static struct el_eas_stream *stream_get(struct el_engine *w)
+{
+    if (w->nfree_streams > 0)
+        return w->free_streams[--w->nfree_streams];
+    return el_eas_stream_new();
+}
+
+static void stream_put(struct el_engine *w, struct el_eas_stream *s)
+{
+    if (s == NULL)
+        return;
+    if (w->nfree_streams < EL__ENG_POOL_KEEP)
+        w->free_streams[w->nfree_streams++] = s;
+    else
+        el_eas_stream_free(s);
+}
+
 const char *el__eng_req_str(struct el__eng_req *rq, const char *s, size_t len)
 {
     if (rq->strs_len + len + 1 > sizeof(rq->strs))
@@ -91,6 +109,21 @@ const char *el__eng_req_str(struct el__eng_req *rq, const char *s, size_t len)
 
 static void on_done(void *ctx, const struct el_http_result *r);
 static void on_admin_done(void *ctx, const struct el_http_result *r);
+
+/* Body sink of commands whose answers are read as they arrive (Sync, Search, ItemOperations):
+ * a 200 answer's bytes go straight from curl's buffer to the decoder, no copy of the body. */
+static int on_body_piece(void *ctx, long status, const void *p, size_t len)
+{
+    struct el__eng_dev *dev = ctx;
+    struct el__eng_req *rq = dev->req;
+    if (rq->stream == NULL) {
+        if (status != 200 || (rq->stream = stream_get(dev->w)) == NULL)
+            return 0; /* kept and read whole (el_eas_parse) */
+        el_eas_stream_begin(rq->stream, &dev->eas, rq->in_prov ? rq->prov : &rq->call);
+    }
+    el_eas_stream_feed(rq->stream, p, len);
+    return 1;
+}
 
 static int ensure_conn(struct el__eng_dev *dev, struct el_err *err)
 {
@@ -145,6 +178,8 @@ static int send_call(struct el__eng_dev *dev, struct el_eas_call *call, struct e
         .timeout_ms = timeout_ms,
         .recv_buffer_bytes = recv_buffer,
         .long_poll = call->cmd == EL_EAS_PING,
+        .sink = el_eas_streams(call->cmd) ? on_body_piece : NULL,
+        .sink_ctx = dev,
     };
     rq->sent_us = el__eng_now_us(w);
     rc = el_http_start(dev->conn, &hr, on_done, dev, err);
@@ -167,8 +202,8 @@ static void finish(struct el__eng_dev *dev)
 static void fail_now(struct el__eng_dev *dev, struct el_eas_call *call, const struct el_err *e)
 {
     call->out.cls = EL_EAS_CLASS_NETWORK;
-    snprintf(call->out.detail, sizeof(call->out.detail), "%.*s",
-             (int)sizeof(call->out.detail) - 1, e->msg);
+    snprintf(call->out.detail, sizeof(call->out.detail), "%.*s", (int)sizeof(call->out.detail) - 1,
+             e->msg);
     finish(dev);
 }
 
@@ -398,7 +433,14 @@ static void on_done(void *ctx, const struct el_http_result *r)
     struct el_eas_call *call = rq->in_prov ? rq->prov : &rq->call;
     int64_t now = el__eng_now_us(w);
     dev->state = EL__DEV_RUNNING;
-    int more = el_eas_parse(&dev->eas, call, r);
+    int more;
+    if (rq->stream != NULL) {
+        more = el_eas_parse_stream(rq->stream, r);
+        stream_put(w, rq->stream);
+        rq->stream = NULL;
+    } else {
+        more = el_eas_parse(&dev->eas, call, r);
+    }
     if (r->rc == EL_ECANCELED)
         call->out.cls = EL_EAS_CLASS_CANCELED;
     record(dev, call, r, now);

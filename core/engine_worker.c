@@ -202,6 +202,8 @@ static void free_devices(struct el_engine *w)
 
 static void free_reqs(struct el_engine *w)
 {
+    while (w->nfree_streams > 0)
+        el_eas_stream_free(w->free_streams[--w->nfree_streams]);
     while (w->free_reqs) {
         struct el__eng_req *rq = w->free_reqs;
         w->free_reqs = rq->next;

@@ -72,6 +72,13 @@ void el_http_conn_set_client_cert(struct el_http_conn *c, const char *cert_file,
  * Authorization header of their own. */
 void el_http_conn_set_ntlm(struct el_http_conn *c, const char *user, const char *password);
 
+/* Takes the body of a response piece by piece as it arrives (len > 0; p valid during the call
+ * only), instead of a copy of it in el_http_result.body. At the first piece, status is the
+ * response's HTTP status and the sink returns 1 to take this response's body or 0 to have it
+ * kept as usual (and is not called again for it); afterwards status is 0 and the return value
+ * is not used. */
+typedef int el_http_sink_fn(void *ctx, long status, const void *p, size_t len);
+
 struct el_http_req {
     const char *method;          /* "POST", "OPTIONS", "GET" */
     const char *url;             /* copied by curl */
@@ -84,6 +91,8 @@ struct el_http_req {
     int long_poll;               /* 1 = the answer may be held for minutes (Ping): once the
                                     body is sent, curl's upload buffer (16 KB per transfer on
                                     TLS connections) is freed within a second (bench/engine) */
+    el_http_sink_fn *sink;       /* NULL = keep the body (el_http_result.body) */
+    void *sink_ctx;
 };
 
 /* Timings are microseconds from the start of the request; -1 when the phase did not happen

@@ -112,6 +112,17 @@ static size_t on_body(char *p, size_t size, size_t n, void *userp)
 {
     struct el_http_conn *c = userp;
     size_t len = size * n;
+    if (c->sinking > 0) {
+        c->sink(c->sink_ctx, 0, p, len);
+        return len;
+    }
+    if (c->sinking == 0 && c->sink != NULL) {
+        long status = 0;
+        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+        c->sinking = c->sink(c->sink_ctx, status, p, len) ? 1 : -1;
+        if (c->sinking > 0)
+            return len;
+    }
     if (rbuf_of(c) == NULL)
         return 0; /* CURLE_WRITE_ERROR */
     if (c->rbuf->body.len == 0) {
@@ -275,6 +286,9 @@ int el_http_start(struct el_http_conn *c, const struct el_http_req *rq, el_http_
     c->tls_cert_requested = 0;
     c->fn = fn;
     c->ctx = ctx;
+    c->sink = rq->sink;
+    c->sink_ctx = rq->sink_ctx;
+    c->sinking = 0;
     CURLMcode mc = curl_multi_add_handle(c->group->multi, e);
     if (mc != CURLM_OK) {
         return EL_ERR(err, EL_EIO, EL_NO_OFFSET, "http: device %u: %s", c->device_index,

@@ -70,6 +70,9 @@ struct el_http_conn {
     struct el__http_rbuf *rbuf;   /* borrowed from the pool while a request runs */
     el_http_done_fn *fn;
     void *ctx;
+    el_http_sink_fn *sink;        /* the request's body sink, NULL = none */
+    void *sink_ctx;
+    int sinking;                  /* this response's body: 0 undecided, 1 to sink, -1 kept */
     uint64_t bytes_out;
     int running;
     /* long poll (el_http_req.long_poll) in hl->held until its body is sent */

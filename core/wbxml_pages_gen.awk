@@ -80,6 +80,17 @@ END {
         printf "        },\n    },\n" > src
     }
     print "};\n" > src
+    print "/* Assigned tokens of each page as bits (the decoder's check per tag: 200 bytes). */" > src
+    print "const uint64_t el_wbxml_assigned[EL_WBXML_PAGE_COUNT] = {" > src
+    for (p = 0; p < npages; p++) {
+        bits = ""
+        for (t = 0; t < 64; t++) {
+            key = p SUBSEP sprintf("%02X", t)
+            if (key in name) bits = bits (bits == "" ? "" : " | ") sprintf("1ull << 0x%02X", t)
+        }
+        printf "    [%d] = %s,\n", p, (bits == "" ? "0" : bits) > src
+    }
+    print "};\n" > src
     printf "const struct el_wbxml_alias el_wbxml_aliases[] = {\n" > src
     for (i = 0; i < nalias; i++)
         printf "    {%d, 0x%s, \"%s\"},\n", aliasp[i], aliast[i], aliasn[i] > src

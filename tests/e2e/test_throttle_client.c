@@ -302,6 +302,42 @@ static void case_resetkey(void)
     CHECK(el_srvh_stop(&h) == 0, "server did not stop cleanly");
 }
 
+/* Sync answers cut short (truncate: a complete HTTP answer with half the WBXML), broken
+ * (malformed: version byte inverted) and trickled (about 20 pieces, 20 ms apart): the engine
+ * reads Sync answers as they arrive (el_eas_stream), so each piece goes to the decoder. A
+ * broken answer is class malformed and changes nothing (the next Sync with the same key is ok);
+ * a trickled one is as good as a whole one. */
+static void case_broken_answers(void)
+{
+    static const char *const sargs[] = {
+        "--fault", "sync:truncate@every4",     "--fault", "sync:malformed@every6",
+        "--fault", "sync:trickle=20ms@every3", NULL};
+    struct el_srvh h;
+    if (start(&h, 1, sargs) != 0)
+        return;
+    const char *extra[] = {"--devices", "1", "--user-count", "1", NULL};
+    struct el_runh r;
+    run(&h, &r, "tests/e2e/scenarios/tc_syncs.lua", extra);
+    CHECK(r.status == 0, "exit %d", r.status);
+    long long broken =
+        el_srvh_stat(&h, "faults", "truncate") + el_srvh_stat(&h, "faults", "malformed");
+    long long trickled = el_srvh_stat(&h, "faults", "trickle");
+    CHECK(broken >= 4 && el_srvh_stat(&h, "faults", "malformed") >= 1, "only %lld broken", broken);
+    CHECK(trickled >= 3, "only %lld trickled", trickled);
+    if (r.res) {
+        no_failed_checks(r.res);
+        CHECK(passed(r.res, "sync failed: malformed") == broken, "malformed results %lld of %lld",
+              passed(r.res, "sync failed: malformed"), broken);
+        CHECK(passed(r.res, "ok after a failure") == broken, "recoveries %lld of %lld",
+              passed(r.res, "ok after a failure"), broken);
+        CHECK(passed(r.res, "sync ok") >= 15 - broken, "ok syncs %lld", passed(r.res, "sync ok"));
+        CHECK(jnum(r.res, "commands", "sync", "outcomes", "malformed", "requests", NULL) == broken,
+              "malformed round trips");
+        json_decref(r.res);
+    }
+    CHECK(el_srvh_stop(&h) == 0, "server did not stop cleanly");
+}
+
 /* scenarios/chaos.lua against 503s, drops and resets: thresholds hold (exit 0), every phone
  * kept syncing, the client's 503s equal the server's. */
 static void case_chaos(void)
@@ -347,6 +383,7 @@ int main(int argc, char **argv)
         {"wipe", case_wipe},
         {"drop", case_drop},
         {"resetkey", case_resetkey},
+        {"broken_answers", case_broken_answers},
         {"chaos", case_chaos},
     };
     if (argc != 2) {

@@ -4,6 +4,9 @@
  *   - every event is consistent with a shadow stack (START/END pairing, depths, tags), borrowed
  *     data lies inside the input, an error is sticky, and the event count is bounded;
  *   - el_wbxml_skip() on some elements ends the document exactly like a full walk;
+ *   - the input fed in chunks (sizes drawn from the input, each chunk in its own allocation)
+ *     gives the same events, offsets and error (code, offset, message) as the whole input;
+ *     with a filter (el_wbxml_decoder_want, half the inputs) exactly the wanted ones of them;
  *   - el_wbxml_to_xml() succeeds exactly when the walk does, with the same error code;
  *   - el_wbxml_from_xml() accepts that XML; the WBXML it gives back prints to the same XML, and
  *     equals the input byte for byte when the input was minimal (header 03 01 6A 00, a page
@@ -165,10 +168,106 @@ static int walk_with_skips(const uint8_t *in, size_t len)
     return rc;
 }
 
+/* Whole-input events, for the chunked walk to compare against. */
+struct rec {
+    struct el_wbxml_ev *ev;
+    size_t n;
+    int rc;
+    struct el_err err;
+};
+
+static void record_whole(const uint8_t *in, size_t len, struct rec *r)
+{
+    struct el_wbxml_decoder d;
+    size_t cap = 2 * len + 2;
+    r->ev = malloc(cap * sizeof(*r->ev));
+    require(r->ev != NULL, "memory", NULL);
+    r->n = 0;
+    r->rc = el_wbxml_decoder_init(&d, in, len, 0, &r->err);
+    while (r->rc == 0 && r->n < cap) {
+        int n = el_wbxml_next(&d, &r->ev[r->n], &r->err);
+        if (n <= 0) {
+            r->rc = n;
+            break;
+        }
+        r->n++;
+    }
+}
+
+/* Feeds the input in chunks whose sizes come from a generator seeded by the input; each chunk
+ * is copied into an allocation of its own size (a read past it is a sanitizer report). */
+static void walk_chunked(const uint8_t *in, size_t len, const struct rec *r)
+{
+    struct el_wbxml_decoder d;
+    struct el_wbxml_ev ev;
+    struct el_err err;
+    uint32_t seed = 2166136261u;
+    for (size_t i = 0; i < len && i < 64; i++)
+        seed = (seed ^ in[i]) * 16777619u;
+    el_wbxml_decoder_open(&d, 0);
+    /* half the inputs: only some tags' events (el_wbxml_decoder_want), drawn from the seed */
+    uint64_t want[EL_WBXML_PAGE_COUNT];
+    int filtered = seed & 1;
+    for (unsigned p = 0; p < EL_WBXML_PAGE_COUNT; p++)
+        want[p] =
+            ((uint64_t)(seed * (p + 1)) << 32 | seed * (p + 7)) & 0xAAAAAAAAAAAAAAAAull >> (p & 1);
+    if (filtered)
+        el_wbxml_decoder_want(&d, want);
+    size_t at = 0, k = 0;
+    uint8_t *chunk = NULL;
+    int rc = EL_WBXML_MORE;
+    for (;;) {
+        if (rc == EL_WBXML_MORE) {
+            free(chunk);
+            seed = seed * 1103515245u + 12345u;
+            size_t n = (seed >> 16) % 4 == 0 ? (seed >> 8) % 300 : (seed >> 8) % 5;
+            if (n > len - at)
+                n = len - at;
+            chunk = n > 0 ? malloc(n) : NULL;
+            if (n > 0)
+                memcpy(chunk, in + at, n);
+            at += n;
+            el_wbxml_decoder_feed(&d, chunk, n, at == len);
+        }
+        rc = el_wbxml_next(&d, &ev, &err);
+        if (rc == EL_WBXML_MORE)
+            continue;
+        if (rc != 1)
+            break;
+        while (filtered && k < r->n &&
+               !((want[EL_WBXML_PAGE_OF(r->ev[k].tag)] >> EL_WBXML_TOKEN_OF(r->ev[k].tag)) & 1))
+            k++; /* an event of a tag not wanted: the filtered walk skips it */
+        require(k < r->n, "chunked input gives no more events than the whole", NULL);
+        const struct el_wbxml_ev *w = &r->ev[k++];
+        require(ev.type == w->type && ev.tag == w->tag && ev.empty == w->empty &&
+                    ev.depth == w->depth && ev.offset == w->offset,
+                "chunked event equals the whole input's", NULL);
+        require(ev.full_len == w->len && w->full_len == w->len,
+                "chunked text has the whole input's length", NULL);
+        require(ev.len == w->len || (ev.len == EL_WBXML_KEEP && ev.full_len > EL_WBXML_KEEP),
+                "chunked text is whole or its first EL_WBXML_KEEP bytes", NULL);
+        require(ev.len == 0 || memcmp(ev.data, w->data, ev.len) == 0,
+                "chunked text has the whole input's bytes", NULL);
+    }
+    free(chunk);
+    while (filtered && k < r->n &&
+           !((want[EL_WBXML_PAGE_OF(r->ev[k].tag)] >> EL_WBXML_TOKEN_OF(r->ev[k].tag)) & 1))
+        k++;
+    require(rc == r->rc && k == r->n, "chunked input ends like the whole", &err);
+    if (rc < 0)
+        require(err.offset == r->err.offset && strcmp(err.msg, r->err.msg) == 0,
+                "chunked input fails at the same byte with the same message", &err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct walk w = walk_all(data, size);
     int skip_rc = walk_with_skips(data, size);
+    struct rec r;
+    record_whole(data, size, &r);
+    require(r.rc == w.rc, "the recording walk ends like the checking walk", &r.err);
+    walk_chunked(data, size, &r);
+    free(r.ev);
     if (w.rc == 0)
         require(skip_rc == 0, "skipping elements of a valid document succeeds", NULL);
 

@@ -1556,6 +1556,140 @@ static void itemoperations_fetches_the_remembered_item(void **state)
     assert_int_equal(c.out.status, 6);
 }
 
+/* Feeds body[0, n) to a stream in pieces of `piece` bytes and parses it as a 200 answer. */
+static int parse_streamed(struct fx *f, struct el_eas_call *c, const uint8_t *body, size_t n,
+                          size_t piece)
+{
+    struct el_eas_stream *s = el_eas_stream_new();
+    assert_non_null(s);
+    assert_true(el_eas_streams(c->cmd));
+    el_eas_stream_begin(s, &f->d, c);
+    for (size_t at = 0; at < n; at += piece)
+        el_eas_stream_feed(s, body + at, n - at < piece ? n - at : piece);
+    struct el_http_result r = result(200, NULL, 0); /* the body went to the stream */
+    int more = el_eas_parse_stream(s, &r);
+    el_eas_stream_free(s);
+    return more;
+}
+
+/* A Sync answer read as it arrives (engine: Sync, Search, ItemOperations bodies go from curl's
+ * buffer to the decoder) gives what el_eas_parse gives on the whole body, for every piece size,
+ * also with text longer than the decoder keeps of a value cut by a piece's end; a cut answer
+ * applies and reports nothing; the other commands are read whole. */
+static void streamed_sync_equals_whole_for_every_piece_size(void **state)
+{
+    struct fx *f = *state;
+    give_folders(f);
+    assert_false(el_eas_streams(EL_EAS_FOLDERSYNC));
+    assert_false(el_eas_streams(EL_EAS_PING));
+    assert_true(el_eas_streams(EL_EAS_SEARCH));
+    struct el_eas_call c;
+    call_init(&c, EL_EAS_SYNC);
+    c.in.folder = "Inbox";
+    struct el_eas_folder *inbox = el_eas_device_folder(&f->d, "Inbox");
+    char body[3000];
+    memset(body, 'x', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    struct el_wbxml_encoder *e = resp(f);
+    sync_response_begin(e, "s2", 1);
+    el_wbxml_empty(e, EL_AS_MOREAVAILABLE);
+    el_wbxml_start(e, EL_AS_COMMANDS);
+    mail_add(e, "5:1", "easload-push:1700000000123456");
+    el_wbxml_start(e, EL_AS_ADD);
+    el_wbxml_text(e, EL_AS_SERVERID, "5:2");
+    el_wbxml_start(e, EL_AS_APPLICATIONDATA);
+    el_wbxml_start(e, EL_ASB_BODY);
+    el_wbxml_text(e, EL_ASB_DATA, body);
+    el_wbxml_opaque_elem(e, EL_ASB_PREVIEW, body, sizeof(body) - 1);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_start(e, EL_AS_DELETE);
+    el_wbxml_text(e, EL_AS_SERVERID, "5:0");
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    assert_int_equal(el_wbxml_encoder_finish(e, NULL), 0);
+    const uint8_t *doc = f->resp.data;
+    size_t len = f->resp.len;
+
+    snprintf(inbox->sync_key, sizeof(inbox->sync_key), "%s", "s1");
+    struct el_http_result r = result(200, doc, len);
+    assert_int_equal(el_eas_parse(&f->d, &c, &r), 0);
+    assert_int_equal(c.out.cls, EL_EAS_CLASS_OK);
+    assert_int_equal(c.out.added, 2);
+    assert_int_equal(c.out.deleted, 1);
+    assert_int_equal(c.out.npushed, 1);
+    assert_string_equal(inbox->sync_key, "s2");
+    struct el_eas_call whole = c;
+    uint32_t items = inbox->items;
+
+    static const size_t pieces[] = {1, 2, 3, 7, 64, 255, 256, 257, 1000, 4096, 1 << 20};
+    for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+        snprintf(inbox->sync_key, sizeof(inbox->sync_key), "%s", "s1");
+        inbox->items = 0;
+        inbox->last_item[0] = '\0';
+        assert_int_equal(parse_streamed(f, &c, doc, len, pieces[i]), 0);
+        assert_memory_equal(&c.out, &whole.out, sizeof(c.out));
+        assert_string_equal(inbox->sync_key, "s2");
+        assert_string_equal(inbox->last_item, "5:2");
+        assert_int_equal(inbox->items, items);
+    }
+    /* cut anywhere: nothing applied, nothing reported, the decoder's byte offset named */
+    for (size_t n = 1; n < len; n += 97) {
+        snprintf(inbox->sync_key, sizeof(inbox->sync_key), "%s", "s1");
+        assert_int_equal(parse_streamed(f, &c, doc, n, 5), 0);
+        assert_int_equal(c.out.cls, EL_EAS_CLASS_MALFORMED);
+        assert_non_null(strstr(c.out.detail, "byte "));
+        assert_int_equal(c.out.added, 0);
+        assert_int_equal(c.out.npushed, 0);
+        assert_string_equal(inbox->sync_key, "s1");
+    }
+    /* data after the document, and another command's document */
+    static uint8_t twice[16384];
+    assert_true(2 * len <= sizeof(twice));
+    memcpy(twice, doc, len);
+    memcpy(twice + len, doc, len);
+    assert_int_equal(parse_streamed(f, &c, twice, 2 * len, 100), 0);
+    assert_int_equal(c.out.cls, EL_EAS_CLASS_MALFORMED);
+    assert_non_null(strstr(c.out.detail, "data after the root element"));
+    e = resp(f);
+    el_wbxml_start(e, EL_FH_FOLDERSYNC);
+    el_wbxml_uint(e, EL_FH_STATUS, 1);
+    el_wbxml_end(e);
+    assert_int_equal(el_wbxml_encoder_finish(e, NULL), 0);
+    assert_int_equal(parse_streamed(f, &c, f->resp.data, f->resp.len, 3), 0);
+    assert_non_null(strstr(c.out.detail, "byte 6: root <FolderSync>, expected <Sync>"));
+}
+
+/* ItemOperations counts the fetched Data bytes in full, also when a piece's end cuts them. */
+static void streamed_itemoperations_counts_every_data_byte(void **state)
+{
+    struct fx *f = *state;
+    struct el_eas_call c;
+    call_init(&c, EL_EAS_ITEMOPERATIONS);
+    static uint8_t data[5000];
+    memset(data, 'm', sizeof(data));
+    struct el_wbxml_encoder *e = resp(f);
+    el_wbxml_start(e, EL_IO_ITEMOPERATIONS);
+    el_wbxml_uint(e, EL_IO_STATUS, 1);
+    el_wbxml_start(e, EL_IO_RESPONSE);
+    el_wbxml_start(e, EL_IO_FETCH);
+    el_wbxml_uint(e, EL_IO_STATUS, 1);
+    el_wbxml_start(e, EL_IO_PROPERTIES);
+    el_wbxml_opaque_elem(e, EL_IO_DATA, data, sizeof(data));
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    assert_int_equal(el_wbxml_encoder_finish(e, NULL), 0);
+    assert_int_equal(parse_streamed(f, &c, f->resp.data, f->resp.len, 1000), 0);
+    assert_int_equal(c.out.cls, EL_EAS_CLASS_OK);
+    assert_int_equal(c.out.bytes, sizeof(data));
+}
+
 static void sendmail_carries_a_realistic_mime_message(void **state)
 {
     struct fx *f = *state;
@@ -1814,6 +1948,8 @@ int main(void)
         T(transport_failures_and_http_errors_are_classified),
         T(truncated_and_garbage_bodies_are_malformed_with_an_offset),
         T(truncated_sync_applies_nothing_and_reports_nothing),
+        T(streamed_sync_equals_whole_for_every_piece_size),
+        T(streamed_itemoperations_counts_every_data_byte),
         T(random_mutations_never_crash_the_parser),
         T(search_mailbox_and_gal),
         T(itemoperations_fetches_the_remembered_item),
