@@ -237,6 +237,16 @@ static void case_wipe(void)
 
 /* ---- faults ------------------------------------------------------------------------------- */
 
+/* Starts the server with sargs (one user) and runs tc_syncs.lua with one phone against it. */
+static int one_phone_syncs(struct el_srvh *h, struct el_runh *r, const char *const *sargs)
+{
+    if (start(h, 1, sargs) != 0)
+        return -1;
+    const char *extra[] = {"--devices", "1", "--user-count", "1", NULL};
+    run(h, r, "tests/e2e/scenarios/tc_syncs.lua", extra);
+    return 0;
+}
+
 /* Every 3rd Sync answer of one phone dropped (one phone: the request after a drop is never
  * dropped too). libcurl re-sends a request whose reused connection died before any answer (the
  * drop then shows only as a reconnect); on a fresh connection the Sync ends in class network.
@@ -245,11 +255,9 @@ static void case_drop(void)
 {
     static const char *const sargs[] = {"--fault", "sync:drop@every3", NULL};
     struct el_srvh h;
-    if (start(&h, 1, sargs) != 0)
-        return;
-    const char *extra[] = {"--devices", "1", "--user-count", "1", NULL};
     struct el_runh r;
-    run(&h, &r, "tests/e2e/scenarios/tc_syncs.lua", extra);
+    if (one_phone_syncs(&h, &r, sargs) != 0)
+        return;
     CHECK(r.status == 0, "exit %d", r.status);
     long long drops = el_srvh_stat(&h, "faults", "drop");
     CHECK(drops >= 4, "only %lld drops", drops);
@@ -281,11 +289,9 @@ static void case_resetkey(void)
 {
     static const char *const sargs[] = {"--fault", "sync:resetkey@every3", NULL};
     struct el_srvh h;
-    if (start(&h, 1, sargs) != 0)
-        return;
-    const char *extra[] = {"--devices", "1", "--user-count", "1", NULL};
     struct el_runh r;
-    run(&h, &r, "tests/e2e/scenarios/tc_syncs.lua", extra);
+    if (one_phone_syncs(&h, &r, sargs) != 0)
+        return;
     CHECK(r.status == 0, "exit %d", r.status);
     long long resets = el_srvh_stat(&h, "faults", "resetkey");
     CHECK(resets >= 5, "only %lld resets", resets);
@@ -313,11 +319,9 @@ static void case_broken_answers(void)
         "--fault", "sync:truncate@every4",     "--fault", "sync:malformed@every6",
         "--fault", "sync:trickle=20ms@every3", NULL};
     struct el_srvh h;
-    if (start(&h, 1, sargs) != 0)
-        return;
-    const char *extra[] = {"--devices", "1", "--user-count", "1", NULL};
     struct el_runh r;
-    run(&h, &r, "tests/e2e/scenarios/tc_syncs.lua", extra);
+    if (one_phone_syncs(&h, &r, sargs) != 0)
+        return;
     CHECK(r.status == 0, "exit %d", r.status);
     long long broken =
         el_srvh_stat(&h, "faults", "truncate") + el_srvh_stat(&h, "faults", "malformed");
