@@ -1,8 +1,8 @@
 /* bench_curl_floor.c - the floor for anything built on libcurl (issue 5 item 7): a bare
  * libcurl multi + libuv loop sending the engine's steady-state FolderSync, closed loop, one
  * keep-alive connection per device, configured like core/http (multi handles of 200, a source
- * address 127.1.x.y per device, 16 KB receive buffer, HTTP/1.1, TCP_NODELAY) but without Lua,
- * WBXML decoding or accounting. bench/engine.sh runs it beside `easload run` and wrk.
+ * address 127.1.x.y per device, 16 KB receive buffer (64 KB for Sync answers, 1 KB under a
+ * Ping), HTTP/1.1, TCP_NODELAY) but without Lua, WBXML decoding or accounting. bench/engine.sh runs it beside `easload run` and wrk.
  *
  *   bench_curl_floor loop URL N SECONDS [sync]
  *                                         provision N devices BF000000.. (users user1..userN),
@@ -337,7 +337,9 @@ static int run_loop(const char *url, unsigned n, double seconds, const struct fi
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
         curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
         int ping = fx->cmd && strcmp(fx->cmd, "Ping") == 0;
-        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, ping ? 1024L : 16384L);
+        /* as core/http: 1 KB under a held Ping, 64 KB for Sync answers (the engine's streamed
+         * commands), else curl's default 16 KB */
+        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, ping ? 1024L : fx->sync ? 65536L : 16384L);
         if (fx->ca_file) {
             curl_easy_setopt(e, CURLOPT_CAINFO, fx->ca_file);
             curl_easy_setopt(e, CURLOPT_CAPATH, NULL);

@@ -25,7 +25,7 @@
 # usage: bench/engine.sh BUILD_DIR [mem] [cpu] [flat] [sync] [flatsys] [flatproc]
 #        (default: mem cpu flat sync)
 # env: MEM_SIZES="1000 10000" MEM_MODES="http https" CPU_CONNS=100 FLAT_SIZES="100 1000 10000"
-#      WINDOW=10 (seconds); FLAT_SPLIT=1: flat with engine_cpu.lua --var split=1 (the busy
+#      WINDOW=10 (seconds); REPEAT=1 (cpu, sync: runs of the trio, then medians); FLAT_SPLIT=1: flat with engine_cpu.lua --var split=1 (the busy
 #      devices alone in their multi handle, a diagnostic); SRV_WORKERS=1 (easload serve's threads).
 #      Needs: openssl, curl, python3, wrk
 #      (perf for flatsys). Loopback only; every server and run is bounded (--duration) and
@@ -43,6 +43,7 @@ MEM_MODES=${MEM_MODES:-http https}
 CPU_CONNS=${CPU_CONNS:-100}
 FLAT_SIZES=${FLAT_SIZES:-100 1000 10000}
 WINDOW=${WINDOW:-10}
+REPEAT=${REPEAT:-1}
 SRV_WORKERS=${SRV_WORKERS:-1}
 TMP=$(mktemp -d /tmp/easload-bench-engine-XXXXXX)
 SRV_PID=
@@ -215,13 +216,33 @@ cpu_compare() {
     line=$("$FLOOR" loop "$URL" "$n" "$WINDOW" $arg)
     echo "$line"
     floor=$(echo "$line" | sed 's/.*us_per_req=//')
+    ratio=$(python3 -c "print(round($ours/$floor,2))")
+    echo "$ours $floor $ratio" >> "$TMP/ratios-$cmd"
     echo "bench=engine_cpu cmd=$cmd conns=$n ours=$ours peer=curl_floor theirs=$floor" \
-        "ratio=$(python3 -c "print(round($ours/$floor,2))") goal_ratio=1.25 wrk=$wrk_us"
+        "ratio=$ratio goal_ratio=1.25 wrk=$wrk_us"
+}
+
+# cpu_repeat CMD SCENARIO [SETUP_ARG]: cpu_compare REPEAT times (engine, wrk, floor in turn),
+# then the medians: one identical run swings by +-20% on this shared 2-core machine
+cpu_repeat() {
+    rm -f "$TMP/ratios-$1"
+    rep=0 # (not i: wait_stat's)
+    while [ $rep -lt "$REPEAT" ]; do
+        cpu_compare "$@"
+        rep=$((rep + 1))
+    done
+    python3 - "$1" "$TMP/ratios-$1" <<'EOF'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[2])]
+med = [statistics.median(c) for c in zip(*rows)]
+print(f"bench=engine_cpu_median cmd={sys.argv[1]} runs={len(rows)} ours_us={med[0]:.1f} "
+      f"curl_floor_us={med[1]:.1f} ratio={med[2]:.2f} goal_ratio=1.25")
+EOF
 }
 
 section_cpu() {
     start_server http $((CPU_CONNS + 10))
-    cpu_compare foldersync engine_cpu.lua
+    cpu_repeat foldersync engine_cpu.lua
     stop_server
 }
 
@@ -271,7 +292,7 @@ section_flatproc() {
 
 section_sync() {
     start_server http $((CPU_CONNS + 10)) --items 60 --sync-replay
-    cpu_compare sync engine_sync.lua sync
+    cpu_repeat sync engine_sync.lua sync
     stop_server
 }
 

@@ -219,6 +219,8 @@ struct el_srv_stats {
      * how many; keys_reset: collections (and hierarchies) whose sync key was reset. */
     uint64_t devices_refused, quota_refused, policy_refused, wipes_sent;
     uint64_t vanish_requests, vanished_items, keys_reset;
+    /* --sync-replay: Sync answers sent again from srv_replay.c's cache (not rendered) */
+    uint64_t replay_hits;
 };
 void el_srv_get_stats(struct el_srv_state *st, struct el_srv_stats *out);
 

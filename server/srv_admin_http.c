@@ -256,10 +256,11 @@ static int on_stats(struct el_srv_http *h, h2o_req_t *req)
         "holds_gone", (json_int_t)hs.holds_gone, "admin_requests", (json_int_t)hs.admin_requests,
         "workers", (int)h->cfg.workers);
     json_t *eas =
-        json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I}", "requests", req_by_cmd, "users",
+        json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests", req_by_cmd, "users",
                   (json_int_t)es.users, "devices", (json_int_t)es.devices, "items",
                   (json_int_t)es.items, "mailbox_bytes", (json_int_t)es.mailbox_bytes, "mailboxes",
-                  (json_int_t)es.mailboxes, "device_bytes", (json_int_t)es.device_bytes);
+                  (json_int_t)es.mailboxes, "device_bytes", (json_int_t)es.device_bytes,
+                  "sync_replay_hits", (json_int_t)es.replay_hits);
     json_t *throttle =
         json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "admitted", (json_int_t)hs.refused[0],
                   "concurrency", (json_int_t)hs.refused[EL_SRV_REFUSED_CONCURRENCY], "budget",

@@ -7,7 +7,7 @@
  * and airsyncbase:BodyPreference; Wait/HeartbeatInterval bounds (14 + Limit), Status 15 past
  * 300 collections. The Sync cache (empty and Partial requests) and held Syncs are in
  * srv_cmd_sync_hold.c. --sync-replay (el_srv_config.sync_replay) leaves the state and key as they
- * were after each answer.
+ * were after each answer (srv_replay.c then sends the same bytes again while nothing changes).
  * Owns: per-request arrays only. Uses: srv_int.h. */
 #include "srv_int.h"
 
@@ -462,6 +462,7 @@ static int sync_collection(struct el__ctx *c, uint32_t node, unsigned *budget)
     struct el_wbxml_encoder *e = &c->enc;
     char key[72] = "", cid[72] = "";
     int last = -1, order_ok = 1;
+    c->sync_colls++;
     for (uint32_t k = t->n[node].child; k; k = t->n[k].next) {
         int r = child_rank(t->n[k].tag);
         if (r < 0 || r < last || (r == last && r != 8))
@@ -652,8 +653,11 @@ static int sync_collection(struct el__ctx *c, uint32_t node, unsigned *budget)
     /* (without GetChanges the cursor stays, so the client's own edits come back as Changes
      * on its next Sync: harmless, and rare; see NOTES-eas.md) */
     fs->key = new_key;
-    if (replay)
+    if (replay) {
         el__fstate_rollback(c->st, fs); /* the state committed above, at key k */
+        if (!cmds && !c->rq->fault_vanish)
+            c->sync_replayed++; /* nothing changed: srv_replay.c may keep the answer */
+    }
     free(ch);
     free(co.resp);
     return rc < 0 ? rc : 0;

@@ -229,6 +229,7 @@ struct el__device {
     unsigned ncid;
     uint64_t cid[EL__CID_RING]; /* hashes of the last SendMail ClientIds */
     struct el__devinfo *info;   /* owned, NULL until DeviceInformation arrives */
+    struct el__replay *replay;  /* owned: --sync-replay's last answer (srv_replay.c), or NULL */
     struct el__fstate f[EL__FOLDERS_MAX];
 };
 
@@ -285,7 +286,27 @@ struct el_srv_state {
     void *wake_ctx;
     struct el_srv_stats stats;
     uint64_t device_bytes; /* bytes held by device partnerships */
+    uint64_t gen;          /* bumped by every request that may change the state (srv_replay.c) */
 };
+
+/* Under st->mu, by every entry point that may change the state: --sync-replay's answers kept
+ * before are not sent again (srv_replay.c). */
+static inline void el__state_changed(struct el_srv_state *st)
+{
+    st->gen++;
+}
+
+/* ---- --sync-replay's answer cache (srv_replay.c) ------------------------------------------- */
+
+struct el__replay;
+/* Under st->mu: 1 when rq is the device's last replayed Sync with nothing changed since; its
+ * answer was appended to rs->body. 0: run the request. */
+int el__replay_answer(struct el_srv_state *st, const struct el_srv_request *rq,
+                      struct el_srv_response *rs);
+/* Keeps rs's answer (from body offset start) as the device's replayed Sync for rq. */
+void el__replay_keep(struct el_srv_state *st, const struct el_srv_request *rq,
+                     const struct el_srv_response *rs, size_t start);
+void el__replay_drop(struct el__device *d);
 
 /* ---- request tree -------------------------------------------------------------------------- */
 
@@ -367,6 +388,8 @@ struct el__ctx {
     struct el_buf tmp;        /* owned: body assembly, freed when the command ends */
     struct el_buf synth;      /* owned: a request body built from the Sync cache */
     int replay;               /* re-run of a held Sync: answer now, never hold again */
+    unsigned sync_colls;      /* Sync: collections answered, and of those the ones answered */
+    unsigned sync_replayed;   /* as --sync-replay does (the state left as it was) */
 };
 
 /* Sets a short log reason on the response (static string or formatted into rs->log_buf). */
@@ -519,6 +542,8 @@ int el__ping_write(const struct el__mailbox *mb, struct el_buf *out, uint16_t ch
 /* ---- users (srv_state.c) ------------------------------------------------------------------- */
 
 struct el__user *el__user_by_name(struct el_srv_state *st, const char *name, size_t len);
+/* The user behind an authenticated request's el_srv_user; NULL if it is not one of st's. */
+struct el__user *el__user_of(struct el_srv_state *st, const struct el_srv_user *pub);
 struct el__user *el__user_by_mail(struct el_srv_state *st, const char *mail, size_t len);
 /* 64-bit mixing for the generator and key hashing. */
 uint64_t el__mix64(uint64_t x);

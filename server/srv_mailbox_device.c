@@ -53,6 +53,7 @@ void el__device_free(struct el_srv_state *st, struct el__device *d)
 {
     if (d == NULL)
         return;
+    el__replay_drop(d);
     for (int i = 0; i < EL__FOLDERS_MAX; i++) {
         st->device_bytes -= bm_bytes(d->f[i].nbits) + bm_bytes(d->f[i].prev_nbits);
         free(d->f[i].have);

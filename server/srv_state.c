@@ -595,7 +595,7 @@ void el_srv_get_stats(struct el_srv_state *st, struct el_srv_stats *out)
 
 /* ---- el_srv_handle ------------------------------------------------------------------------- */
 
-static struct el__user *user_of(struct el_srv_state *st, const struct el_srv_user *pub)
+struct el__user *el__user_of(struct el_srv_state *st, const struct el_srv_user *pub)
 {
     if (pub == NULL || st->nusers == 0)
         return NULL;
@@ -627,7 +627,7 @@ static int handle_locked(struct el__ctx *c)
     }
     if (rq->version < c->row->min_version)
         return el__fail(c, 137);
-    c->u = user_of(c->st, rq->user);
+    c->u = el__user_of(c->st, rq->user);
     if (c->u == NULL) {
         rs->http_status = 401;
         rs->log_reason = "request without an authenticated user";
@@ -700,8 +700,10 @@ static int handle_locked(struct el__ctx *c)
 }
 
 /* One command with the state mutex held (el_srv_handle, or a replayed Sync). */
+/* Runs rq under st->mu. *replayed: a Sync whose every collection --sync-replay answered
+ * leaving the state as it was (srv_replay.c may keep the answer). */
 static int run_locked(struct el_srv_state *st, const struct el_srv_request *rq,
-                      struct el_srv_response *rs, int replay)
+                      struct el_srv_response *rs, int replay, int *replayed)
 {
     struct el__ctx *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -724,6 +726,7 @@ static int run_locked(struct el_srv_state *st, const struct el_srv_request *rq,
     int rc = handle_locked(c);
     if (rc < 0)
         rs->body->len = start;
+    *replayed = rc == 0 && c->sync_colls > 0 && c->sync_replayed == c->sync_colls;
     el__tree_free(&c->t);
     el_buf_close(&c->tmp);
     el_buf_close(&c->synth);
@@ -735,7 +738,16 @@ int el_srv_handle(struct el_srv_state *st, const struct el_srv_request *rq,
                   struct el_srv_response *rs)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = run_locked(st, rq, rs, 0);
+    int rc = 0;
+    if (!el__replay_answer(st, rq, rs)) {
+        size_t start = rs->body->len;
+        int replayed;
+        rc = run_locked(st, rq, rs, 0, &replayed);
+        if (replayed)
+            el__replay_keep(st, rq, rs, start);
+        else
+            el__state_changed(st);
+    }
     pthread_mutex_unlock(&st->mu);
     return rc;
 }
@@ -756,5 +768,7 @@ int el__sync_replay(struct el_srv_state *st, struct el_srv_watch *w, struct el_s
     rq.body = w->body;
     rq.body_len = w->body_len;
     rq.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-    return run_locked(st, &rq, rs, 1);
+    int replayed;
+    el__state_changed(st); /* a held Sync: the state moved on */
+    return run_locked(st, &rq, rs, 1, &replayed);
 }

@@ -27,6 +27,7 @@ int el_srv_admin_deliver(struct el_srv_state *st, const char *user, const char *
         return EL_ERR(err, EL_EINVAL, EL_NO_OFFSET, "deliver: body of %zu bytes, at most %zu",
                       body_bytes, DELIVER_MAX_BYTES);
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     int rc = 0;
     struct el_buf mime;
     el_buf_init(&mime, DELIVER_MAX_BYTES + 4096);
@@ -88,6 +89,7 @@ int el_srv_admin_wipe(struct el_srv_state *st, const char *user, const char *dev
     if (user == NULL || device_id == NULL)
         return EL_ERR(err, EL_EINVAL, EL_NO_OFFSET, "wipe: user and device id are required");
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     int rc = 0;
     struct el__user *u = el__user_by_name(st, user, strlen(user));
     struct el__device *d = u ? el__device_find(u, device_id) : NULL;
@@ -108,6 +110,7 @@ int el_srv_admin_policy_bump(struct el_srv_state *st, struct el_err *err)
 {
     (void)err;
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     st->policy_version++;
     pthread_mutex_unlock(&st->mu);
     return 0;
@@ -116,6 +119,7 @@ int el_srv_admin_policy_bump(struct el_srv_state *st, struct el_err *err)
 void el_srv_admin_get_limits(struct el_srv_state *st, struct el_srv_eas_limits *out)
 {
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     out->max_devices = st->max_devices;
     out->mailbox_quota_bytes = st->quota_bytes;
     pthread_mutex_unlock(&st->mu);
@@ -124,6 +128,7 @@ void el_srv_admin_get_limits(struct el_srv_state *st, struct el_srv_eas_limits *
 void el_srv_admin_set_limits(struct el_srv_state *st, const struct el_srv_eas_limits *in)
 {
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     st->max_devices = in->max_devices;
     st->quota_bytes = in->mailbox_quota_bytes;
     pthread_mutex_unlock(&st->mu);
@@ -202,6 +207,7 @@ int el_srv_admin_state_json(struct el_srv_state *st, const char *user, const cha
                             struct el_buf *out, struct el_err *err)
 {
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     int rc = 0;
     struct el__user *u = NULL;
     if (user) {

@@ -88,6 +88,7 @@ void el__watch_replace(struct el_srv_state *st, struct el__user *u, const char *
 void el_srv_set_wake(struct el_srv_state *st, el_srv_wake_fn *fn, void *ctx)
 {
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     st->wake = fn;
     st->wake_ctx = ctx;
     pthread_mutex_unlock(&st->mu);
@@ -108,6 +109,7 @@ void el_srv_watch_cancel(struct el_srv_state *st, struct el_srv_watch *w)
     if (w == NULL)
         return;
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     el__watch_unlink(w);
     w->fired = 1; /* never wakes from now on */
     pthread_mutex_unlock(&st->mu);
@@ -125,6 +127,7 @@ int el_srv_finish_hold(struct el_srv_state *st, struct el_srv_watch *w, int time
     rs->watch = NULL;
     int rc = 0;
     pthread_mutex_lock(&st->mu);
+    el__state_changed(st);
     el__watch_unlink(w);
     struct el__user *u = w->user;
     if (w->is_sync && u) {
