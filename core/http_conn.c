@@ -231,6 +231,11 @@ int el_http_conn_new(struct el_http_loop *hl, uint32_t device_index, struct el_h
     curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    /* the loop keeps each connection socket's watcher while the connection lives */
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, el__http_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, hl);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, el__http_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, hl);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 16384L);
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     /* TLS: one shared store attached in on_ssl_ctx; curl's own verification of the chain is

@@ -24,6 +24,8 @@ struct el__http_rbuf {
     int overflow;               /* body passed the cap */
 };
 
+struct el__http_sock;
+
 /* One multi handle and its timer; devices are assigned to groups by index. */
 struct el__http_group {
     struct el_http_loop *hl; /* owner */
@@ -53,6 +55,9 @@ struct el_http_loop {
                                         (doubly linked through held_prev/held_next) */
     uv_timer_t *held_timer;          /* owned, freed in its close callback: sweeps held */
     char errbuf[CURL_ERROR_SIZE];    /* scratch for the callback in flight */
+    struct el__http_sock **socks;    /* owned array: the watcher of each connection socket by
+                                        fd, kept from its opening to its closing (http_multi.c) */
+    size_t nsocks;
 };
 
 struct el_http_conn {
@@ -95,5 +100,9 @@ void el__http_group_release(struct el__http_group *g);
  * their body is sent (checked every 250 ms); takes it out (done, canceled, freed). */
 void el__http_held_add(struct el_http_conn *c);
 void el__http_held_remove(struct el_http_conn *c);
+/* http_multi.c: CURLOPT_OPENSOCKETFUNCTION and CURLOPT_CLOSESOCKETFUNCTION of every easy handle
+ * (clientp: the loop), so a connection socket keeps its watcher between requests. */
+curl_socket_t el__http_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a);
+int el__http_close_socket(void *clientp, curl_socket_t fd);
 
 #endif

@@ -1,7 +1,8 @@
 /* http_multi.c - libcurl multi handles driven by a libuv loop (CURLMOPT_SOCKETFUNCTION and
  * TIMERFUNCTION with uv_poll and uv_timer), devices grouped ~200 per multi, the response
  * buffer pool and the shared CA store.
- * Owns: groups, their multi handles and timers, per-socket poll contexts, the pool, the store,
+ * Owns: groups, their multi handles and timers, per-socket watchers (and the table of those of
+ * connection sockets), the pool, the store,
  * the idle handle that runs zero libcurl timeouts on the next loop turn, the timer that frees
  * the upload buffer of held long polls.
  * Completions leave only from drain(), after libcurl has returned (never from inside a curl
@@ -11,21 +12,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #define DEFAULT_GROUP_SIZE 200
 #define DEFAULT_MAX_BODY   (64u << 20)
 #define EL__HTTP_POOL_KEEP_BYTES (16u << 10)
 #define EL__HTTP_POOL_KEEP_BUFS  64
 
-/* One watched socket: created on curl's first interest in it, freed in the close callback. */
-struct sock_ctx {
+/* One watched socket. A connection socket (opened by el__http_open_socket: kept = 1) keeps its
+ * watcher from its opening to its closing (el__http_close_socket), across the CURL_POLL_REMOVE
+ * that ends each request on a kept-alive connection; other sockets (e.g. the threaded
+ * resolver's) get one from curl's first interest to CURL_POLL_REMOVE, freed in the close
+ * callback.
+ * Why: libuv 1.44's uv_poll_start always stops first (epoll_ctl DEL) and adds at the next poll
+ * (epoll_ctl ADD), uv_poll_init_socket sets O_NONBLOCK again (ioctl), and uv_close after
+ * uv_poll_stop deletes twice: dropping the watcher at each CURL_POLL_REMOVE and making a new one
+ * for the next request cost 6 epoll_ctl + 1 ioctl per request (perf, bench/peers workload).
+ * Kept, and restarted only when the events curl asks for change, it costs none. Between
+ * requests a kept watcher stays on readable (nothing arrives on an idle keep-alive connection);
+ * if something does (the server closes it), the watcher stops and libcurl is not called: it
+ * finds out when it next checks the connection, as when nothing watched idle sockets. An idle
+ * watcher is unreferenced: it does not keep uv_run going, as no watcher did before. */
+struct el__http_sock {
     uv_poll_t poll; /* embedded */
     curl_socket_t fd;
-    struct el__http_group *g;
+    struct el__http_group *g; /* of the transfer that last watched it */
+    int events;               /* UV_READABLE | UV_WRITABLE libuv watches now; 0 = stopped */
+    int assigned;             /* curl knows it (curl_multi_assign) */
+    int kept;                 /* a connection socket: in hl->socks until its closing */
 };
 
 static void on_sock_closed(uv_handle_t *h)
 {
     free(h->data);
+}
+
+/* Sets the events the watcher asks libuv for: no libuv call (no syscall) when unchanged. */
+static int sock_watch(struct el__http_sock *s, int events, uv_poll_cb cb)
+{
+    if (events == s->events)
+        return 0;
+    s->events = events;
+    if (events == 0)
+        return uv_poll_stop(&s->poll);
+    return uv_poll_start(&s->poll, events, cb);
 }
 
 static void drain(struct el__http_group *g)
@@ -43,9 +74,17 @@ static void drain(struct el__http_group *g)
 
 static void on_poll(uv_poll_t *p, int status, int events)
 {
-    struct sock_ctx *s = p->data;
+    struct el__http_sock *s = p->data;
     struct el__http_group *g = s->g;
     int flags = 0;
+    if (status < 0)
+        s->events = 0; /* libuv stopped the watcher (POLLERR) */
+    if (!s->assigned) {
+        /* an idle kept-alive connection became readable (closed by the server, most likely):
+         * stop watching it; libcurl checks it before it uses it again */
+        sock_watch(s, 0, on_poll);
+        return;
+    }
     if (status < 0) {
         /* POLLERR (libuv: UV_EBADF), e.g. a reset after a server closed a kept-alive connection
          * without saying so (sogod): let libcurl read and write, so it meets the socket's real
@@ -79,25 +118,37 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 {
     (void)easy;
     struct el__http_group *g = userp;
-    struct sock_ctx *s = socketp;
+    struct el_http_loop *hl = g->hl;
+    struct el__http_sock *s = socketp;
     if (what == CURL_POLL_REMOVE) {
-        if (s) {
-            uv_poll_stop(&s->poll);
-            uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+        if (s == NULL)
+            return 0;
+        s->assigned = 0;
+        if (!s->kept) {
+            uv_close((uv_handle_t *)&s->poll, on_sock_closed); /* stops it */
+            return 0;
         }
+        if (s->events != UV_READABLE)
+            sock_watch(s, 0, on_poll); /* a socket is always writable: never watch that idle */
+        uv_unref((uv_handle_t *)&s->poll); /* an idle connection does not keep the loop alive */
         return 0;
     }
     if (s == NULL) {
-        s = calloc(1, sizeof(*s));
-        if (s == NULL)
-            return -1;
-        s->fd = fd;
-        s->g = g;
-        if (uv_poll_init_socket(g->hl->loop, &s->poll, fd) != 0) {
-            free(s);
-            return -1;
+        s = fd >= 0 && (size_t)fd < hl->nsocks ? hl->socks[fd] : NULL;
+        if (s == NULL) {
+            s = calloc(1, sizeof(*s));
+            if (s == NULL)
+                return -1;
+            s->fd = fd;
+            if (uv_poll_init_socket(hl->loop, &s->poll, fd) != 0) {
+                free(s);
+                return -1;
+            }
+            s->poll.data = s;
         }
-        s->poll.data = s;
+        s->g = g;
+        s->assigned = 1;
+        uv_ref((uv_handle_t *)&s->poll);
         curl_multi_assign(g->multi, fd, s);
     }
     int events = 0;
@@ -105,7 +156,59 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
-    return uv_poll_start(&s->poll, events, on_poll) == 0 ? 0 : -1;
+    return sock_watch(s, events, on_poll) == 0 ? 0 : -1;
+}
+
+/* Drops the watcher of a connection socket (closing, or found stale). */
+static void sock_drop(struct el_http_loop *hl, struct el__http_sock *s)
+{
+    hl->socks[s->fd] = NULL;
+    uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+}
+
+curl_socket_t el__http_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)purpose;
+    struct el_http_loop *hl = clientp;
+    /* what libcurl does without this callback */
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    if ((size_t)fd >= hl->nsocks) {
+        size_t n = hl->nsocks ? hl->nsocks : 256;
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct el__http_sock **ns = realloc(hl->socks, n * sizeof(*ns));
+        if (ns == NULL) {
+            close(fd);
+            return CURL_SOCKET_BAD;
+        }
+        memset(ns + hl->nsocks, 0, (n - hl->nsocks) * sizeof(*ns));
+        hl->socks = ns;
+        hl->nsocks = n;
+    }
+    if (hl->socks[fd] != NULL) /* its socket was closed without el__http_close_socket */
+        sock_drop(hl, hl->socks[fd]);
+    struct el__http_sock *s = calloc(1, sizeof(*s));
+    if (s == NULL || uv_poll_init_socket(hl->loop, &s->poll, fd) != 0) {
+        free(s);
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    s->fd = fd;
+    s->kept = 1;
+    s->poll.data = s;
+    hl->socks[fd] = s;
+    return fd;
+}
+
+int el__http_close_socket(void *clientp, curl_socket_t fd)
+{
+    struct el_http_loop *hl = clientp;
+    /* curl has sent CURL_POLL_REMOVE first if it watched the socket */
+    if (fd >= 0 && (size_t)fd < hl->nsocks && hl->socks[fd] != NULL)
+        sock_drop(hl, hl->socks[fd]);
+    return close(fd);
 }
 
 /* The idle handle of a loop: the groups whose libcurl timeout was 0, once each. Groups kicked
@@ -388,6 +491,15 @@ void el_http_loop_free(struct el_http_loop *hl)
         curl_multi_cleanup(g->multi); /* closes cached connections: CURL_POLL_REMOVE first */
         uv_close((uv_handle_t *)&g->timer, on_group_closed);
     }
+    /* every connection socket was closed above (el__http_close_socket); any left was closed
+     * without it: drop its watcher */
+    for (size_t fd = 0; fd < hl->nsocks; fd++) {
+        if (hl->socks[fd] != NULL)
+            sock_drop(hl, hl->socks[fd]);
+    }
+    free(hl->socks);
+    hl->socks = NULL;
+    hl->nsocks = 0;
     uv_idle_stop(hl->kick);
     uv_close((uv_handle_t *)hl->kick, on_kick_closed);
     hl->kicks = NULL;
