@@ -1298,6 +1298,36 @@ static void truncated_sync_applies_nothing_and_reports_nothing(void **state)
     assert_string_equal(inbox->last_item, "5:2");
 }
 
+/* A Sync answer with MoreAvailable, two Adds (the first a pushed test mail) and a Delete; with
+ * long_text the second Add's body is that text and the same bytes as OPAQUE. */
+static void sync_sample(struct el_wbxml_encoder *e, const char *long_text)
+{
+    sync_response_begin(e, "s2", 1);
+    el_wbxml_empty(e, EL_AS_MOREAVAILABLE);
+    el_wbxml_start(e, EL_AS_COMMANDS);
+    mail_add(e, "5:1", "easload-push:1700000000000001");
+    if (long_text == NULL) {
+        mail_add(e, "5:2", "x");
+    } else {
+        el_wbxml_start(e, EL_AS_ADD);
+        el_wbxml_text(e, EL_AS_SERVERID, "5:2");
+        el_wbxml_start(e, EL_AS_APPLICATIONDATA);
+        el_wbxml_start(e, EL_ASB_BODY);
+        el_wbxml_text(e, EL_ASB_DATA, long_text);
+        el_wbxml_opaque_elem(e, EL_ASB_PREVIEW, long_text, strlen(long_text));
+        el_wbxml_end(e);
+        el_wbxml_end(e);
+        el_wbxml_end(e);
+    }
+    el_wbxml_start(e, EL_AS_DELETE);
+    el_wbxml_text(e, EL_AS_SERVERID, "5:0");
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+    el_wbxml_end(e);
+}
+
 /* Responses for the mutation run: each a valid answer to its command. */
 static size_t sample(struct fx *f, int which, struct el_eas_call *c)
 {
@@ -1305,18 +1335,7 @@ static size_t sample(struct fx *f, int which, struct el_eas_call *c)
     switch (which) {
     case 0:
         call_init(c, EL_EAS_SYNC);
-        sync_response_begin(e, "s2", 1);
-        el_wbxml_empty(e, EL_AS_MOREAVAILABLE);
-        el_wbxml_start(e, EL_AS_COMMANDS);
-        mail_add(e, "5:1", "easload-push:1700000000000001");
-        mail_add(e, "5:2", "x");
-        el_wbxml_start(e, EL_AS_DELETE);
-        el_wbxml_text(e, EL_AS_SERVERID, "5:0");
-        el_wbxml_end(e);
-        el_wbxml_end(e);
-        el_wbxml_end(e);
-        el_wbxml_end(e);
-        el_wbxml_end(e);
+        sync_sample(e, NULL);
         break;
     case 1:
         call_init(c, EL_EAS_FOLDERSYNC);
@@ -1591,26 +1610,7 @@ static void streamed_sync_equals_whole_for_every_piece_size(void **state)
     memset(body, 'x', sizeof(body) - 1);
     body[sizeof(body) - 1] = '\0';
     struct el_wbxml_encoder *e = resp(f);
-    sync_response_begin(e, "s2", 1);
-    el_wbxml_empty(e, EL_AS_MOREAVAILABLE);
-    el_wbxml_start(e, EL_AS_COMMANDS);
-    mail_add(e, "5:1", "easload-push:1700000000123456");
-    el_wbxml_start(e, EL_AS_ADD);
-    el_wbxml_text(e, EL_AS_SERVERID, "5:2");
-    el_wbxml_start(e, EL_AS_APPLICATIONDATA);
-    el_wbxml_start(e, EL_ASB_BODY);
-    el_wbxml_text(e, EL_ASB_DATA, body);
-    el_wbxml_opaque_elem(e, EL_ASB_PREVIEW, body, sizeof(body) - 1);
-    el_wbxml_end(e);
-    el_wbxml_end(e);
-    el_wbxml_end(e);
-    el_wbxml_start(e, EL_AS_DELETE);
-    el_wbxml_text(e, EL_AS_SERVERID, "5:0");
-    el_wbxml_end(e);
-    el_wbxml_end(e);
-    el_wbxml_end(e);
-    el_wbxml_end(e);
-    el_wbxml_end(e);
+    sync_sample(e, body);
     assert_int_equal(el_wbxml_encoder_finish(e, NULL), 0);
     const uint8_t *doc = f->resp.data;
     size_t len = f->resp.len;
