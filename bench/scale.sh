@@ -103,14 +103,9 @@ start_servers() {
     done
     k=0
     while [ $k -lt "$SHARDS" ]; do
-        i=0
-        while [ "$(grep -c 'listening on' "$D/srv.$k.out" 2>/dev/null || true)" -lt 2 ]; do
-            i=$((i + 1))
-            [ $i -gt 200 ] && { echo "easload serve $k did not start: $(cat "$D/srv.$k.err")" >&2; exit 3; }
-            sleep 0.1
-        done
-        grep -v admin "$D/srv.$k.out" | grep -o 'https\?://[0-9.:]*' | head -1 > "$D/url.$k"
-        grep admin "$D/srv.$k.out" | grep -o 'http://[0-9.:]*' > "$D/admin.$k"
+        bench_serve_urls "$D/srv.$k.out" "$D/srv.$k.err" 200
+        echo "$SERVE_URL" > "$D/url.$k"
+        echo "$SERVE_ADMIN" > "$D/admin.$k"
         k=$((k + 1))
     done
 }

@@ -136,13 +136,8 @@ start_server() {
         --max-devices-per-user 0 --workers "$SRV_WORKERS" --duration 900 \
         > "$TMP/srv.out" 2> "$TMP/srv.err" &
     SRV_PID=$!
-    i=0
-    while [ "$(grep -c 'listening on' "$TMP/srv.out" 2>/dev/null || true)" -lt 2 ]; do
-        i=$((i + 1)); [ $i -gt 100 ] && { echo "easload serve did not start" >&2; exit 3; }
-        sleep 0.1
-    done
-    URL=$(grep -v admin "$TMP/srv.out" | grep -o 'https\?://[0-9.:]*' | head -1)
-    ADMIN=$(grep admin "$TMP/srv.out" | grep -o 'http://[0-9.:]*')
+    bench_serve_urls "$TMP/srv.out" "$TMP/srv.err" 100
+    URL=$SERVE_URL ADMIN=$SERVE_ADMIN
     PORT=${URL##*:}
 }
 
