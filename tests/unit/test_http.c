@@ -1,7 +1,8 @@
 /* test_http.c - unit tests of core/http_*: many devices on one loop against a small real
  * HTTP/1.1 server on 127.0.0.1 (in this file, on the same libuv loop): every device opens
  * exactly one connection, from its own source address, and reuses it keep-alive (a request that
- * meets a reset on the reused connection goes again on a new one); results carry
+ * meets a reset on the reused connection goes again on a new one, one the server closed while
+ * idle is replaced); results carry
  * status, body, headers, byte counts and timings; freeing a device mid-request cancels it; the
  * loop closes clean. */
 #include <stdarg.h>
@@ -26,8 +27,9 @@ struct server {
     int port;
     int accepted;
     int requests;
-    int hold_next; /* do not answer requests whose body is "hold" */
-    int reset_on;  /* reset the connection instead of answering request number reset_on */
+    int hold_next;   /* do not answer requests whose body is "hold" */
+    int reset_on;    /* reset the connection instead of answering request number reset_on */
+    int close_after; /* close each connection (FIN) once its answer is written */
     char peers[MAX_PEERS][32];
 };
 
@@ -55,6 +57,13 @@ static void on_written(uv_write_t *w, int status)
 {
     (void)status;
     free(w);
+}
+
+static void on_shutdown(uv_shutdown_t *sh, int status)
+{
+    (void)status;
+    uv_close((uv_handle_t *)sh->handle, on_sconn_closed);
+    free(sh);
 }
 
 static void answer(struct sconn *c, const char *body, size_t blen)
@@ -102,6 +111,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         const char *body = c->buf + hlen;
         if (!(c->srv->hold_next && clen == 4 && memcmp(body, "hold", 4) == 0))
             answer(c, body, clen);
+        if (c->srv->close_after) {
+            /* like a server whose keep-alive timeout ran out: FIN after the answer */
+            uv_read_stop(s);
+            uv_shutdown(malloc(sizeof(uv_shutdown_t)), s, on_shutdown);
+            return;
+        }
         memmove(c->buf, c->buf + hlen + clen, c->len - hlen - clen);
         c->len -= hlen + clen;
     }
@@ -437,6 +452,110 @@ static void a_reused_connection_reset_under_a_request_is_retried_on_a_new_one(vo
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A server that closes each keep-alive connection after its answer (FIN, as when its idle
+ * timeout runs out): the device's kept connection is found dead before it is reused, each next
+ * request opens a new one and succeeds, and the watchers of the closed sockets go with them
+ * (their descriptor numbers come back for the new connections; the loop closes clean). */
+#define NCLOSE       40
+#define CLOSE_ROUNDS 4
+
+struct cdev {
+    struct el_http_conn *conn;
+    struct el_http_req rq;
+    uv_timer_t pause;
+    char url[64];
+    char body[32];
+    int callbacks;
+    int new_connections;
+};
+
+static int close_finished;
+
+static void on_closed_done(void *ctx, const struct el_http_result *r);
+
+static void close_start(struct cdev *d)
+{
+    struct el_err err;
+    d->rq = (struct el_http_req){
+        .method = "POST", .url = d->url, .body = d->body, .body_len = strlen(d->body)};
+    assert_int_equal(el_http_start(d->conn, &d->rq, on_closed_done, d, &err), 0);
+}
+
+static void on_pause(uv_timer_t *t)
+{
+    close_start(t->data);
+}
+
+static void on_closed_done(void *ctx, const struct el_http_result *r)
+{
+    struct cdev *d = ctx;
+    d->callbacks++;
+    assert_int_equal(r->rc, 0);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->body_len, strlen(d->body));
+    assert_memory_equal(r->body, d->body, r->body_len);
+    d->new_connections += r->new_connection;
+    if (d->callbacks < CLOSE_ROUNDS) /* idle long enough for the server's FIN to arrive */
+        uv_timer_start(&d->pause, on_pause, 30, 0);
+    else if (++close_finished == NCLOSE)
+        uv_stop(d->pause.loop);
+}
+
+static void a_kept_connection_the_server_closed_while_idle_is_replaced(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    struct server *srv = malloc(sizeof(*srv));
+    struct cdev *devs = calloc(NCLOSE, sizeof(*devs));
+    uv_loop_init(&loop);
+    server_start(&loop, srv);
+    srv->close_after = 1;
+    struct el_http_opts o = {.bind_source = 1};
+    struct el_http_loop *hl;
+    struct el_err err;
+    assert_int_equal(el_http_loop_new(&loop, &o, &hl, &err), 0);
+    for (int i = 0; i < NCLOSE; i++) {
+        struct cdev *d = &devs[i];
+        assert_int_equal(el_http_conn_new(hl, (uint32_t)i, &d->conn, &err), 0);
+        snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%d/", srv->port);
+        snprintf(d->body, sizeof(d->body), "device %d", i);
+        uv_timer_init(&loop, &d->pause);
+        d->pause.data = d;
+        close_start(d);
+    }
+    uv_timer_t watchdog;
+    uv_timer_init(&loop, &watchdog);
+    uv_timer_start(&watchdog, on_watchdog, 30000, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    assert_int_equal(close_finished, NCLOSE);
+    for (int i = 0; i < NCLOSE; i++) {
+        assert_int_equal(devs[i].callbacks, CLOSE_ROUNDS);
+        assert_int_equal(devs[i].new_connections, CLOSE_ROUNDS); /* none reused a dead one */
+    }
+    /* exactly one connection per request: no request met the closed connection and went
+     * again */
+    assert_int_equal(srv->requests, NCLOSE * CLOSE_ROUNDS);
+    assert_int_equal(srv->accepted, NCLOSE * CLOSE_ROUNDS);
+    struct el_http_stats st;
+    el_http_get_stats(hl, &st);
+    assert_int_equal(st.connections_opened, NCLOSE * CLOSE_ROUNDS);
+    assert_int_equal(st.running, 0);
+
+    uv_close((uv_handle_t *)&watchdog, NULL);
+    for (int i = 0; i < NCLOSE; i++) {
+        uv_close((uv_handle_t *)&devs[i].pause, NULL);
+        el_http_conn_free(devs[i].conn);
+    }
+    el_http_loop_free(hl);
+    uv_close((uv_handle_t *)&srv->tcp, NULL);
+    uv_walk(&loop, close_all, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    free(devs);
+    free(srv);
+}
+
 static void a_bad_ca_file_is_refused_with_its_name(void **state)
 {
     (void)state;
@@ -458,6 +577,7 @@ int main(void)
         cmocka_unit_test(freeing_a_device_mid_request_cancels_it_once),
         cmocka_unit_test(a_refused_connection_is_an_outcome_not_a_crash),
         cmocka_unit_test(a_reused_connection_reset_under_a_request_is_retried_on_a_new_one),
+        cmocka_unit_test(a_kept_connection_the_server_closed_while_idle_is_replaced),
         cmocka_unit_test(a_bad_ca_file_is_refused_with_its_name),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
