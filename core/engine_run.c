@@ -167,6 +167,20 @@ static void show_progress(const struct el_engine_config *c, const struct child *
     fflush(stderr);
 }
 
+/* Reads one record of a worker's progress pipe (blocking only if its worker still runs and
+ * poll said readable); closes the pipe at its end or on an error. */
+static void read_progress(struct child *ch)
+{
+    struct el__eng_progress p;
+    ssize_t r = read(ch->fd, &p, sizeof(p));
+    if (r == (ssize_t)sizeof(p)) {
+        ch->last = p;
+    } else if (r <= 0 && !(r < 0 && errno == EINTR)) {
+        close(ch->fd);
+        ch->fd = -1;
+    }
+}
+
 static int run_forked(struct el_engine_config *c, struct el_results *res, const char *out_dir,
                       int64_t *start_us, int64_t *end_us)
 {
@@ -274,15 +288,7 @@ static int run_forked(struct el_engine_config *c, struct el_results *res, const 
             for (unsigned i = 0; i < sig_slot; i++) {
                 if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
                     continue;
-                struct child *c1 = &ch[idx[i]];
-                struct el__eng_progress p;
-                ssize_t r = read(c1->fd, &p, sizeof(p));
-                if (r == (ssize_t)sizeof(p)) {
-                    c1->last = p;
-                } else if (r <= 0) {
-                    close(c1->fd);
-                    c1->fd = -1;
-                }
+                read_progress(&ch[idx[i]]);
             }
             if (sfd >= 0 && (pfd[sig_slot].revents & POLLIN)) {
                 struct signalfd_siginfo si;
@@ -314,10 +320,12 @@ static int run_forked(struct el_engine_config *c, struct el_results *res, const 
             }
         }
     }
-    show_progress(c, ch, n, *start_us, &last_req, 1);
+    /* a worker's last record may still be in its pipe when waitpid saw it exit: read each
+     * pipe to its end (every writer is gone now) so the final line counts it */
     for (unsigned k = 0; k < n; k++)
-        if (ch[k].fd >= 0)
-            close(ch[k].fd);
+        while (ch[k].fd >= 0)
+            read_progress(&ch[k]);
+    show_progress(c, ch, n, *start_us, &last_req, 1);
     if (sfd >= 0)
         close(sfd);
     sigprocmask(SIG_SETMASK, &old, NULL);
