@@ -28,7 +28,8 @@
 # usage: bench/scale.sh BUILD_DIR [http|https]...         (default: http https)
 # env:   DEVICES=20000 RAMP=60s DURATION=5m SHARDS=2 ITEMS=20 SRV_WORKERS=1 RUN_WORKERS=1
 #        RAMP_SLACK=2 OUT=/tmp/easload-scale-XXXX (kept: results, samples, logs)
-#        TRIM_PROBE=1: 20 s before the end, RSS of every process before and after malloc_trim(0)
+#        TRIM_PROBE=1: 20 s before the end, RSS of every process before and after the allocator
+#        released its free memory (tcmalloc's MallocExtension_ReleaseFreeMemory, glibc's malloc_trim)
 #        called through gdb (needs gdb and ptrace rights; pauses each process for ~1 s)
 # Needs: python3, curl, openssl. Loopback only. Bounded: every server gets --duration, every
 # client --duration plus a `timeout` kill timer, and this script stops whatever is left.
@@ -207,13 +208,16 @@ PY
 }
 
 # trim_probe SECONDS: that long after the clients start (Pings held, steady phase), VmRSS of each
-# server and client process before and after glibc's malloc_trim(0), called through gdb: how much
-# of the RSS is heap the allocator holds free (freed memory not given back to the kernel)
+# server and client process before and after the allocator gives its free memory back, called
+# through gdb (tcmalloc's MallocExtension_ReleaseFreeMemory, the default allocator of the binary;
+# glibc's malloc_trim(0) in an EL_MALLOC=glibc build): how much of the RSS is heap the allocator
+# holds free (freed memory not given back to the kernel)
 trim_probe() {
     sleep "$1"
     for p in $SRV_PIDS $(pgrep -f "^$E run " || true); do
         b=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
-        gdb -p "$p" -batch -ex 'call (int)malloc_trim(0)' > /dev/null 2>&1 || true
+        gdb -p "$p" -batch -ex 'call (void)MallocExtension_ReleaseFreeMemory()' \
+            -ex 'call (int)malloc_trim(0)' > /dev/null 2>&1 || true
         a=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
         role=client
         case " $SRV_PIDS " in *" $p "*) role=server ;; esac
