@@ -214,15 +214,21 @@ static void start(struct world *w, struct dev *d)
 
 static struct world *the_world;
 
+/* The request succeeded and the server echoed its body. */
+static void assert_echoed(const struct el_http_result *r, const char *body)
+{
+    assert_int_equal(r->rc, 0);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->body_len, strlen(body));
+    assert_memory_equal(r->body, body, r->body_len);
+}
+
 static void on_done(void *ctx, const struct el_http_result *r)
 {
     struct dev *d = ctx;
     struct world *w = the_world;
     d->callbacks++;
-    assert_int_equal(r->rc, 0);
-    assert_int_equal(r->status, 200);
-    assert_int_equal(r->body_len, strlen(d->body));
-    assert_memory_equal(r->body, d->body, r->body_len);
+    assert_echoed(r, d->body);
     assert_string_equal(r->content_type, "application/vnd.ms-sync.wbxml");
     assert_string_equal(r->ms_throttle, "Global");
     assert_string_equal(r->retry_after, "7");
@@ -490,10 +496,7 @@ static void on_closed_done(void *ctx, const struct el_http_result *r)
 {
     struct cdev *d = ctx;
     d->callbacks++;
-    assert_int_equal(r->rc, 0);
-    assert_int_equal(r->status, 200);
-    assert_int_equal(r->body_len, strlen(d->body));
-    assert_memory_equal(r->body, d->body, r->body_len);
+    assert_echoed(r, d->body);
     d->new_connections += r->new_connection;
     if (d->callbacks < CLOSE_ROUNDS) /* idle long enough for the server's FIN to arrive */
         uv_timer_start(&d->pause, on_pause, 30, 0);
